@@ -1,0 +1,41 @@
+/**
+ * The Workers bindings, built on Node: the registry as a D1-compatible SQLite database, Durable Object
+ * namespaces hosted in-process, and vars flattened from the validated config. Checked against src/env.ts.
+ */
+import { createHash } from 'node:crypto';
+import { SessionDO } from '../durable/session-do.ts';
+import type { Env } from '../src/env.ts';
+import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
+import type { DurableObjectHost } from './do-host.ts';
+import type { NodeD1Database } from './d1.ts';
+
+/** Vars the app reads, as strings (the same names wrangler [vars] use on Workers). */
+function varsFrom(config: Config): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    if (name === 'EDGECLAW_GATEWAY_TOKEN') continue; // only ever passed on as a digest
+    let cur: unknown = config;
+    for (const part of path.split('.')) cur = (cur as Record<string, unknown>)[part];
+    if (cur !== undefined) vars[name] = String(cur);
+  }
+  return vars;
+}
+
+/** `sha256:<hex>` for a configured token (plain or already a digest). */
+export function tokenDigest(token: string): string {
+  return token.startsWith('sha256:') ? token : `sha256:${createHash('sha256').update(token).digest('hex')}`;
+}
+
+/** Builds the Env the app and the durable objects see on Node. */
+export function createBindings(config: Config, deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string }): Env {
+  const env: Record<string, unknown> = {
+    ...varsFrom(config),
+    EDGECLAW_GATEWAY_TOKEN_HASH: deps.adminTokenDigest,
+    DB: deps.registry,
+    CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
+  };
+  env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
+  // SAFETY: DB is D1-compatible (node-adapter/d1.ts) and SESSIONS offers getByName/idFromName/get with
+  // stubs exposing SessionDO's methods; the contract suite runs the same checks on both hosts.
+  return Object.freeze(env) as unknown as Env;
+}

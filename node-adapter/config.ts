@@ -1,0 +1,66 @@
+/**
+ * Loads the Node host's configuration: defaults < config file (JSON5, path from EDGECLAW_CONFIG or
+ * --config) < environment < command-line flags, all validated by the one schema in src/config.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import JSON5 from 'json5';
+import { ConfigError, resolveConfig, type Config } from '../src/config/schema.ts';
+
+/** Flags of `edgeclaw start` and what env override each stands for. */
+const FLAGS = {
+  config: 'EDGECLAW_CONFIG',
+  host: 'HOST',
+  port: 'PORT',
+  'data-dir': 'EDGECLAW_DATA_DIR',
+  'log-level': 'EDGECLAW_LOG_LEVEL',
+} as const;
+
+/** Config plus where it came from. */
+export interface LoadedConfig {
+  config: Config;
+  /** The config file used, or null when running on defaults and env only. */
+  file: string | null;
+}
+
+/** Parses argv flags into env-style overrides; unknown flags are ConfigErrors. */
+export function flagsToEnv(argv: readonly string[]): Record<string, string> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new ConfigError([{ key: 'argv', source: 'command line', value: argv.join(' '), expected: (err as Error).message }]);
+  }
+  const out: Record<string, string> = {};
+  for (const [flag, envName] of Object.entries(FLAGS)) {
+    const v = parsed.values[flag];
+    if (typeof v === 'string') out[envName] = v;
+  }
+  return out;
+}
+
+/** Reads and validates configuration. Throws ConfigError naming every bad key. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): LoadedConfig {
+  const merged = { ...env, ...flagsToEnv(argv) };
+  const file = merged.EDGECLAW_CONFIG || null;
+  let data: unknown = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([{ key: 'EDGECLAW_CONFIG', source: 'env', value: file, expected: `a readable config file (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})` }]);
+    }
+    try {
+      data = JSON5.parse(text);
+    } catch (err) {
+      throw new ConfigError([{ key: '(file)', source: file, value: undefined, expected: `valid JSON5: ${(err as Error).message}` }]);
+    }
+  }
+  return { config: resolveConfig(data, merged, file ?? 'defaults'), file };
+}

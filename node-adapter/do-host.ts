@@ -1,0 +1,350 @@
+/**
+ * Hosts Durable Object classes in-process on Node, with the guarantees edgeclaw relies on from workerd:
+ * one live instance per id, per-object SQLite storage (one file per object), blockConcurrencyWhile,
+ * input gates (events are delivered in arrival order and never while the object is blocked), persisted
+ * alarms that fire after a restart (with workerd's retry policy), and bounded residency (LRU eviction).
+ * https://developers.cloudflare.com/durable-objects/api/
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import type { Logger } from '../src/log.ts';
+import { AlarmScheduler } from './alarms.ts';
+import { NodeDurableObjectStorage } from './do-storage.ts';
+import { openDatabase } from './sqlite.ts';
+
+/** A Durable Object class as the host constructs it. */
+export type DurableObjectClass = new (ctx: never, env: never) => object;
+
+/** Alarm retry policy, as workerd: up to 6 retries with exponential backoff from 2 s. */
+const ALARM_MAX_RETRIES = 6;
+const ALARM_BACKOFF_BASE_MS = 2_000;
+/** Methods a stub may not call over RPC (host entry points). */
+const RESERVED = new Set(['constructor', 'fetch', 'alarm', 'webSocketMessage', 'webSocketClose', 'webSocketError']);
+
+/** Options of the host. */
+export interface HostOptions {
+  readonly dataDir: string;
+  /** Most objects resident at once; beyond it the least recently used idle objects are evicted. */
+  readonly maxActive: number;
+  /** An object idle this long is evicted (its storage stays on disk). */
+  readonly idleEvictMs: number;
+  /** Alarm handlers running at once across all objects. */
+  readonly maxConcurrentAlarms?: number;
+  readonly log: Logger;
+}
+
+/** A Durable Object id (64 hex digits, like workerd's). */
+export class NodeDurableObjectId {
+  readonly #hex: string;
+  readonly name: string | undefined;
+  constructor(hex: string, name?: string) {
+    this.#hex = hex;
+    this.name = name;
+  }
+  toString(): string {
+    return this.#hex;
+  }
+  equals(other: { toString(): string }): boolean {
+    return other.toString() === this.#hex;
+  }
+}
+
+/** Serializes event delivery around blockConcurrencyWhile (workerd's input gate, as far as the sync SQLite API needs). */
+class InputGate {
+  #blocked: Promise<void> | null = null;
+
+  /** True while blockConcurrencyWhile runs. */
+  get blocked(): boolean {
+    return this.#blocked !== null;
+  }
+
+  async deliver<T>(event: () => T | Promise<T>): Promise<T> {
+    while (this.#blocked) await this.#blocked;
+    return event();
+  }
+
+  async blockConcurrencyWhile<T>(cb: () => Promise<T> | T): Promise<T> {
+    while (this.#blocked) await this.#blocked;
+    let release!: () => void;
+    this.#blocked = new Promise<void>((r) => (release = r));
+    try {
+      return await cb();
+    } finally {
+      this.#blocked = null;
+      release();
+    }
+  }
+}
+
+interface Resident {
+  readonly binding: string;
+  readonly id: NodeDurableObjectId;
+  readonly db: DatabaseSync;
+  readonly storage: NodeDurableObjectStorage;
+  readonly gate: InputGate;
+  readonly instance: Record<string, unknown>;
+  inflight: number;
+  lastUsed: number;
+  alarm: { running: boolean; rearmed: boolean; retries: number };
+}
+
+interface NamespaceEntry {
+  readonly cls: DurableObjectClass;
+  readonly env: () => object;
+}
+
+/** The in-process host of every Durable Object namespace. */
+export class DurableObjectHost {
+  readonly #opts: HostOptions;
+  readonly #namespaces = new Map<string, NamespaceEntry>();
+  readonly #resident = new Map<string, Resident>();
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #alarms: AlarmScheduler;
+  readonly #alarmDb: DatabaseSync;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+  #closing = false;
+
+  constructor(opts: HostOptions) {
+    this.#opts = opts;
+    mkdirSync(join(opts.dataDir, 'do'), { recursive: true, mode: 0o700 });
+    this.#alarmDb = openDatabase(join(opts.dataDir, 'do', 'alarms.sqlite'));
+    this.#alarms = new AlarmScheduler(this.#alarmDb, (b, id) => this.#runAlarm(b, id), {
+      maxConcurrent: opts.maxConcurrentAlarms ?? 32,
+      log: opts.log,
+    });
+    this.#sweeper = setInterval(() => this.#evictIdle(), Math.max(1_000, Math.min(opts.idleEvictMs, 30_000)));
+    this.#sweeper.unref();
+  }
+
+  /** Registers a class under its binding name; `env` is read lazily (bindings refer to namespaces). */
+  namespace<T extends object>(binding: string, cls: new (ctx: never, env: never) => T, env: () => object): NodeDurableObjectNamespace<T> {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(binding)) throw new Error(`invalid binding name: ${binding}`);
+    mkdirSync(join(this.#opts.dataDir, 'do', binding), { recursive: true, mode: 0o700 });
+    this.#namespaces.set(binding, { cls, env });
+    return new NodeDurableObjectNamespace<T>(this, binding);
+  }
+
+  /** Starts firing persisted alarms (overdue ones fire immediately). Call once bindings are complete. */
+  start(): void {
+    this.#alarms.start();
+  }
+
+  /** Objects resident now, and alarms waiting (for status and tests). */
+  stats(): { resident: number; pendingAlarms: number; inflight: number } {
+    let inflight = 0;
+    for (const r of this.#resident.values()) inflight += r.inflight;
+    return { resident: this.#resident.size, pendingAlarms: this.#alarms.pending(), inflight };
+  }
+
+  /** Keeps the host's shutdown waiting for `promise` (ctx.waitUntil). */
+  waitUntil(promise: Promise<unknown>): void {
+    const tracked = promise.catch((err: unknown) => this.#opts.log.warn('waitUntil task failed', { err }));
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
+  }
+
+  /** Delivers an RPC call to an object (arguments and results are structured-cloned, as across isolates). */
+  async call(binding: string, id: NodeDurableObjectId, method: string, args: unknown[]): Promise<unknown> {
+    const r = this.#open(binding, id);
+    const fn = r.instance[method];
+    if (RESERVED.has(method) || typeof fn !== 'function') {
+      throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+    }
+    return this.#event(r, async () => structuredClone(await fn.apply(r.instance, structuredClone(args))));
+  }
+
+  /** Delivers a fetch event. */
+  async fetch(binding: string, id: NodeDurableObjectId, request: Request): Promise<Response> {
+    const r = this.#open(binding, id);
+    const fetchFn = r.instance.fetch;
+    if (typeof fetchFn !== 'function') throw new TypeError('Handler does not export a fetch() function.');
+    return this.#event(r, () => fetchFn.call(r.instance, request) as Promise<Response>);
+  }
+
+  /** Stops alarms, waits for in-flight events and waitUntil work (up to `timeoutMs`), then closes every file. */
+  async close(timeoutMs: number): Promise<{ drained: boolean }> {
+    this.#closing = true;
+    this.#alarms.stop();
+    clearInterval(this.#sweeper);
+    const deadline = Date.now() + timeoutMs;
+    let drained = false;
+    while (Date.now() < deadline) {
+      if (this.stats().inflight === 0 && this.#pending.size === 0) {
+        drained = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const r of this.#resident.values()) r.db.close();
+    this.#resident.clear();
+    this.#alarmDb.close();
+    return { drained };
+  }
+
+  async #event<T>(r: Resident, fn: () => Promise<T> | T): Promise<T> {
+    r.inflight++;
+    r.lastUsed = Date.now();
+    try {
+      return await r.gate.deliver(fn);
+    } finally {
+      r.inflight--;
+      r.lastUsed = Date.now();
+    }
+  }
+
+  #open(binding: string, id: NodeDurableObjectId): Resident {
+    if (this.#closing) throw new Error('Durable Object host is shutting down');
+    const key = `${binding}/${id.toString()}`;
+    const existing = this.#resident.get(key);
+    if (existing) return existing;
+    const ns = this.#namespaces.get(binding);
+    if (!ns) throw new Error(`no Durable Object namespace bound as ${binding}`);
+    const db = openDatabase(join(this.#opts.dataDir, 'do', binding, `${id.toString()}.sqlite`));
+    const gate = new InputGate();
+    const alarm = { running: false, rearmed: false, retries: 0 };
+    const storage = new NodeDurableObjectStorage(db, {
+      beforeSet: (time) => this.#alarms.hint(binding, id.toString(), time),
+      afterChange: () => {
+        if (alarm.running) alarm.rearmed = true;
+      },
+      hidesCurrent: () => alarm.running && !alarm.rearmed,
+    });
+    const state = {
+      id,
+      storage,
+      blockConcurrencyWhile: <T>(cb: () => Promise<T>) => gate.blockConcurrencyWhile(cb),
+      waitUntil: (p: Promise<unknown>) => this.waitUntil(p),
+    };
+    let instance: Record<string, unknown>;
+    try {
+      // SAFETY: the class is a DurableObject subclass; ctx carries every member durable/ code uses.
+      instance = new (ns.cls as unknown as new (ctx: unknown, env: unknown) => Record<string, unknown>)(state, ns.env());
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    const r: Resident = { binding, id, db, storage, gate, instance, inflight: 0, lastUsed: Date.now(), alarm };
+    this.#resident.set(key, r);
+    this.#evictOverCap(key);
+    return r;
+  }
+
+  async #runAlarm(binding: string, hex: string): Promise<void> {
+    if (this.#closing || !this.#namespaces.has(binding)) return;
+    const r = this.#open(binding, new NodeDurableObjectId(hex));
+    const time = r.storage.alarmRecord();
+    if (time === null) return this.#alarms.clear(binding, hex);
+    if (time > Date.now()) return this.#alarms.hint(binding, hex, time);
+    const handler = r.instance.alarm;
+    r.alarm.running = true;
+    r.alarm.rearmed = false;
+    let failure: unknown = null;
+    try {
+      if (typeof handler === 'function') {
+        const retryCount = r.alarm.retries;
+        await this.#event(r, () => handler.call(r.instance, { retryCount, isRetry: retryCount > 0 }));
+      }
+    } catch (err) {
+      failure = err ?? new Error('alarm failed');
+    } finally {
+      r.alarm.running = false;
+    }
+    if (failure === null) {
+      r.alarm.retries = 0;
+      if (!r.alarm.rearmed) r.storage.writeAlarmRecord(null);
+    } else if (!r.alarm.rearmed) {
+      r.alarm.retries++;
+      if (r.alarm.retries > ALARM_MAX_RETRIES) {
+        this.#opts.log.error('alarm failed after retries; giving up', { binding, id: hex, retries: ALARM_MAX_RETRIES, err: failure });
+        r.alarm.retries = 0;
+        r.storage.writeAlarmRecord(null);
+      } else {
+        const next = Date.now() + ALARM_BACKOFF_BASE_MS * 2 ** (r.alarm.retries - 1);
+        this.#opts.log.warn('alarm failed; retrying', { binding, id: hex, retry: r.alarm.retries, err: failure });
+        this.#alarms.hint(binding, hex, next);
+        r.storage.writeAlarmRecord(next);
+      }
+    }
+    const after = r.storage.alarmRecord();
+    if (after === null) this.#alarms.clear(binding, hex);
+    else this.#alarms.hint(binding, hex, after);
+  }
+
+  #evictable(r: Resident): boolean {
+    return r.inflight === 0 && !r.alarm.running && !r.gate.blocked;
+  }
+
+  #evict(key: string, r: Resident): void {
+    this.#resident.delete(key);
+    r.db.close();
+  }
+
+  #evictOverCap(keep: string): void {
+    if (this.#resident.size <= this.#opts.maxActive) return;
+    const byAge = [...this.#resident.entries()]
+      .filter(([key, r]) => key !== keep && this.#evictable(r)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [key, r] of byAge) {
+      if (this.#resident.size <= this.#opts.maxActive) break;
+      this.#evict(key, r);
+    }
+  }
+
+  #evictIdle(): void {
+    const cutoff = Date.now() - this.#opts.idleEvictMs;
+    for (const [key, r] of this.#resident) if (r.lastUsed < cutoff && this.#evictable(r)) this.#evict(key, r);
+  }
+}
+
+/** A namespace binding (`env.SESSIONS`) on Node. */
+export class NodeDurableObjectNamespace<T extends object = object> {
+  readonly #host: DurableObjectHost;
+  readonly #binding: string;
+
+  constructor(host: DurableObjectHost, binding: string) {
+    this.#host = host;
+    this.#binding = binding;
+  }
+
+  idFromName(name: string): NodeDurableObjectId {
+    return new NodeDurableObjectId(createHash('sha256').update(`${this.#binding}\0${name}`).digest('hex'), name);
+  }
+
+  idFromString(hex: string): NodeDurableObjectId {
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new TypeError('Invalid Durable Object ID: must be 64 hex digits');
+    return new NodeDurableObjectId(hex);
+  }
+
+  newUniqueId(): NodeDurableObjectId {
+    return new NodeDurableObjectId(randomBytes(32).toString('hex'));
+  }
+
+  getByName(name: string): DurableObjectStubOf<T> {
+    return this.get(this.idFromName(name));
+  }
+
+  get(id: NodeDurableObjectId): DurableObjectStubOf<T> {
+    const host = this.#host;
+    const binding = this.#binding;
+    const base = {
+      id,
+      name: id.name,
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => host.fetch(binding, id, new Request(input, init)),
+    };
+    // SAFETY: the proxy answers every method name with an RPC call, which is what a typed stub promises.
+    return new Proxy(base, {
+      get(target, prop) {
+        if (prop in target) return target[prop as keyof typeof target];
+        // A stub must not look like a thenable, or `await stub` would call it.
+        if (typeof prop !== 'string' || prop === 'then') return undefined;
+        return (...args: unknown[]) => host.call(binding, id, prop, args);
+      },
+    }) as unknown as DurableObjectStubOf<T>;
+  }
+}
+
+/** The stub type: every method of T, returning a promise. */
+export type DurableObjectStubOf<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+} & { readonly id: NodeDurableObjectId; readonly name: string | undefined; fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> };

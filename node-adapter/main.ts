@@ -1,0 +1,72 @@
+/**
+ * `npm start` / `edgeclaw start`: runs the gateway in the foreground. Exit codes: 0 clean stop,
+ * 1 runtime failure (port in use, data dir locked), 2 invalid configuration or flags.
+ */
+import { ConfigError } from '../src/config/schema.ts';
+import { createLogger } from '../src/log.ts';
+import { loadConfig } from './config.ts';
+import { ListenError, startServer } from './server.ts';
+
+/** Runs the server until SIGTERM/SIGINT; resolves to the process exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadConfig(env, argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`edgeclaw: invalid configuration:\n${err.problems.map((p) => `  - ${p.key} (${p.source}) = ${JSON.stringify(p.value)}: ${p.expected}`).join('\n')}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger(loaded.config.logLevel, { svc: 'edgeclaw' });
+  let server;
+  try {
+    server = await startServer(loaded.config, {
+      log,
+      onTokenGenerated: (token, file, url) =>
+        process.stderr.write(
+          `\nedgeclaw: generated a gateway admin token. It is shown only this once; only its SHA-256 is stored (${file}).\n\n` +
+            `    ${token}\n\n` +
+            `  Use it as a bearer token, e.g.  curl -H "Authorization: Bearer ${token}" ${url}/sessions\n` +
+            `  Lost it? Stop edgeclaw, delete ${file}, and start again to get a new one (or set EDGECLAW_GATEWAY_TOKEN).\n\n`,
+        ),
+    });
+  } catch (err) {
+    const message = err instanceof ListenError || err instanceof Error ? err.message : String(err);
+    log.error('start failed', { error: message });
+    process.stderr.write(`edgeclaw: ${message}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        process.stderr.write(`edgeclaw: second ${signal}; exiting now\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      log.info('stopping', { signal });
+      server.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error('shutdown failed', { err });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+if (import.meta.main) {
+  const args = process.argv.slice(2);
+  main(args[0] === 'start' ? args.slice(1) : args, process.env).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`edgeclaw: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * The Node server: the shared Hono app on @hono/node-server, with the bindings from bindings.ts.
+ * Start-up order: data dir (locked) → admin token → registry migrations → Durable Object host →
+ * listen → alarms. Shutdown reverses it within a bounded time.
+ */
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../src/app.ts';
+import type { Config } from '../src/config/schema.ts';
+import type { Logger } from '../src/log.ts';
+import { createBindings, tokenDigest } from './bindings.ts';
+import { NodeD1Database } from './d1.ts';
+import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
+import { DurableObjectHost } from './do-host.ts';
+import { migrateRegistry } from './migrate.ts';
+import { openDatabase } from './sqlite.ts';
+
+/** A running server. */
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Graceful stop: refuse new work, finish or persist in-flight work, close storage. */
+  close(): Promise<{ drained: boolean }>;
+}
+
+/** Raised when the port cannot be bound, with a message for the operator. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+/** Starts everything; resolves once the socket listens and alarms run. */
+export async function startServer(
+  config: Config,
+  opts: { log: Logger; onTokenGenerated?: (token: string, file: string, url: string) => void },
+): Promise<RunningServer> {
+  const { log } = opts;
+  const dataDir = ensureDataDir(config.dataDir);
+  const lock = lockDataDir(dataDir);
+  const cleanups: (() => unknown)[] = [() => lock.release()];
+  try {
+    const token = config.gateway.token ? { digest: tokenDigest(config.gateway.token), generated: null, file: '' } : ensureAdminToken(dataDir);
+    const registryDb = openDatabase(join(dataDir, 'registry.sqlite'));
+    cleanups.unshift(() => registryDb.close());
+    const applied = migrateRegistry(registryDb);
+    if (applied.length > 0) log.info('registry migrated', { applied });
+
+    const host = new DurableObjectHost({
+      dataDir,
+      maxActive: config.durableObjects.maxActive,
+      idleEvictMs: config.durableObjects.idleEvictMs,
+      log,
+    });
+    cleanups.unshift(() => host.close(0));
+    const env = createBindings(config, { registry: new NodeD1Database(registryDb), host, adminTokenDigest: token.digest });
+
+    const state = { listening: false, closing: false, inflight: 0 };
+    const app = createApp({
+      readiness: [() => (state.closing ? 'shutting down' : state.listening ? null : 'gateway socket not listening')],
+    });
+    const execCtx = {
+      waitUntil: (p: Promise<unknown>) => host.waitUntil(p),
+      passThroughOnException: () => {},
+      props: {},
+    };
+    const server: ServerType = await new Promise((resolve, reject) => {
+      const s = serve({
+        fetch: async (req: Request) => {
+          state.inflight++;
+          try {
+            return await app.fetch(req, env, execCtx);
+          } finally {
+            state.inflight--;
+          }
+        },
+        port: config.port,
+        hostname: config.host,
+      });
+      s.once('listening', () => resolve(s));
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        const where = `${config.host}:${config.port}`;
+        if (err.code === 'EADDRINUSE') reject(new ListenError(`cannot listen on ${where}: the port is already in use (another edgeclaw or another program); set PORT or --port to a free port`));
+        else if (err.code === 'EACCES') reject(new ListenError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose a port >= 1024`));
+        else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new ListenError(`cannot listen on ${where}: no such local address; set HOST to an address of this machine`));
+        else reject(err);
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    state.listening = true;
+    host.start();
+    log.info('listening', { url, dataDir, pid: process.pid });
+    if (token.generated) opts.onTokenGenerated?.(token.generated, token.file, url);
+
+    let closing: Promise<{ drained: boolean }> | null = null;
+    return {
+      url,
+      port,
+      dataDir,
+      close() {
+        closing ??= (async () => {
+          state.closing = true;
+          const deadline = Date.now() + config.shutdownTimeoutMs;
+          const stopped = new Promise<void>((r) => server.close(() => r()));
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+          while (state.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+          const result = await host.close(Math.max(0, deadline - Date.now()));
+          if ('closeAllConnections' in server) server.closeAllConnections();
+          await stopped;
+          registryDb.close();
+          lock.release();
+          const drained = result.drained && state.inflight === 0;
+          log.info('stopped', { drained });
+          return { drained };
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups) {
+      try {
+        await c();
+      } catch {
+        // already failing; the original error is the one to report
+      }
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Opening SQLite files for the Node host (node:sqlite, built into Node 24: no native addon, so no glibc
+ * surprises on Ubuntu 20.04). WAL + synchronous=FULL: a committed write survives kill -9 and power loss.
+ */
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+
+/** Opens (creating if needed) a database file with the host's pragmas. `:memory:` works too. */
+export function openDatabase(path: string, opts: { busyTimeoutMs?: number } = {}): DatabaseSync {
+  const db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 5_000 });
+  if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL');
+  db.exec('PRAGMA foreign_keys = ON');
+  return db;
+}
+
+/** Converts workerd/D1-style bind values to what node:sqlite accepts. */
+export function toSqliteValue(value: unknown): SQLInputValue {
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value === undefined) throw new TypeError('cannot bind undefined to a SQL parameter (use null)');
+  throw new TypeError(`cannot bind a ${typeof value} to a SQL parameter`);
+}
+
+/**
+ * Splits a script into statements at top-level `;` (quotes, identifiers and comments respected),
+ * because workerd's `sql.exec` accepts several statements and node:sqlite's `prepare` takes one.
+ */
+export function splitStatements(script: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let i = 0;
+  const n = script.length;
+  while (i < n) {
+    const ch = script[i]!;
+    if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
+      const close = ch === '[' ? ']' : ch;
+      i++;
+      while (i < n && script[i] !== close) i++;
+      i++;
+    } else if (ch === '-' && script[i + 1] === '-') {
+      while (i < n && script[i] !== '\n') i++;
+    } else if (ch === '/' && script[i + 1] === '*') {
+      const end = script.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 2;
+    } else if (ch === ';') {
+      out.push(script.slice(start, i));
+      start = ++i;
+    } else {
+      i++;
+    }
+  }
+  out.push(script.slice(start));
+  return out.filter((s) => stripComments(s).trim().length > 0);
+}
+
+function stripComments(sql: string): string {
+  return sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+}
+
+/** A bounded cache of prepared statements per connection (least recently used dropped first). */
+export class StatementCache {
+  readonly #db: DatabaseSync;
+  readonly #cap: number;
+  readonly #map = new Map<string, ReturnType<DatabaseSync['prepare']>>();
+  readonly #init: ((stmt: ReturnType<DatabaseSync['prepare']>) => void) | undefined;
+
+  constructor(db: DatabaseSync, cap = 128, init?: (stmt: ReturnType<DatabaseSync['prepare']>) => void) {
+    this.#db = db;
+    this.#cap = cap;
+    this.#init = init;
+  }
+
+  /** The prepared statement for `sql`, compiled once. */
+  get(sql: string): ReturnType<DatabaseSync['prepare']> {
+    let stmt = this.#map.get(sql);
+    if (stmt) {
+      this.#map.delete(sql);
+    } else {
+      stmt = this.#db.prepare(sql);
+      this.#init?.(stmt);
+      if (this.#map.size >= this.#cap) this.#map.delete(this.#map.keys().next().value!);
+    }
+    this.#map.set(sql, stmt);
+    return stmt;
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The configuration schema: one zod schema is the source of truth for the config file, env overrides,
+ * defaults and error messages. Workers read only the env-var form (wrangler [vars] and secrets); the
+ * Node host also reads a JSON5 file and flattens it to the same names.
+ */
+import { z } from 'zod';
+
+const port = z.coerce
+  .number({ error: 'expected an integer port between 0 and 65535' })
+  .int('expected an integer port between 0 and 65535')
+  .min(0, 'expected an integer port between 0 and 65535')
+  .max(65535, 'expected an integer port between 0 and 65535');
+
+const positiveInt = (max: number) =>
+  z.coerce
+    .number({ error: `expected an integer between 1 and ${max}` })
+    .int(`expected an integer between 1 and ${max}`)
+    .min(1, `expected an integer between 1 and ${max}`)
+    .max(max, `expected an integer between 1 and ${max}`);
+
+/** The whole config file (all keys optional; defaults applied). Unknown keys are errors, so typos surface. */
+export const ConfigSchema = z.strictObject({
+  /** Address the Node server binds (Workers ignore it). Loopback by default: exposing it is a choice. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Port of the Node server; 0 picks a free one (printed at start). */
+  port: port.default(18789),
+  /** Where the Node host keeps every file it writes. */
+  dataDir: z.string().min(1).default('./data'),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  gateway: z
+    .strictObject({
+      /** Admin token: plain text, or `sha256:<64 hex>` to keep only its digest in the file. */
+      token: z
+        .string()
+        .min(16, 'expected at least 16 characters (or sha256:<64 hex digits>)')
+        .optional(),
+    })
+    .default({}),
+  queue: z
+    .strictObject({
+      /** Per-session queue cap; a full queue rejects new items with QUEUE_FULL (never silently). */
+      cap: positiveInt(10_000).default(20),
+    })
+    .default({ cap: 20 }),
+  history: z
+    .strictObject({
+      /** Per-session history rows kept; the oldest are compacted first. */
+      cap: positiveInt(100_000).default(200),
+      /** Per-session history bytes kept (payload text). */
+      maxBytes: positiveInt(1 << 30).default(1 << 20),
+    })
+    .default({ cap: 200, maxBytes: 1 << 20 }),
+  durableObjects: z
+    .strictObject({
+      /** Node host: most objects kept open at once (each holds SQLite file handles); idle ones are evicted first. */
+      maxActive: positiveInt(100_000).default(256),
+      /** Node host: an object idle this long is evicted (its storage stays on disk). */
+      idleEvictMs: positiveInt(86_400_000).default(60_000),
+    })
+    .default({ maxActive: 256, idleEvictMs: 60_000 }),
+  /** Node host: how long SIGTERM waits for in-flight work before closing storage. */
+  shutdownTimeoutMs: positiveInt(600_000).default(10_000),
+});
+
+/** A fully defaulted, validated config. */
+export type Config = z.output<typeof ConfigSchema>;
+
+/** Environment variables that override config keys (value: dotted path in the config). */
+export const ENV_OVERRIDES = {
+  HOST: 'host',
+  PORT: 'port',
+  EDGECLAW_DATA_DIR: 'dataDir',
+  EDGECLAW_LOG_LEVEL: 'logLevel',
+  EDGECLAW_GATEWAY_TOKEN: 'gateway.token',
+  EDGECLAW_QUEUE_CAP: 'queue.cap',
+  EDGECLAW_HISTORY_CAP: 'history.cap',
+  EDGECLAW_HISTORY_MAX_BYTES: 'history.maxBytes',
+  EDGECLAW_DO_MAX_ACTIVE: 'durableObjects.maxActive',
+  EDGECLAW_DO_IDLE_EVICT_MS: 'durableObjects.idleEvictMs',
+  EDGECLAW_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
+} as const satisfies Record<string, string>;
+
+/** One problem found in config input, phrased for a person: which key, what value, what was expected. */
+export interface ConfigProblem {
+  key: string;
+  source: string;
+  value: unknown;
+  expected: string;
+}
+
+/** Raised with every problem when config input is invalid. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.problems = problems;
+  }
+}
+
+function formatProblem(p: ConfigProblem): string {
+  return `${p.key} (${p.source}) = ${JSON.stringify(p.value)}: ${p.expected}`;
+}
+
+function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = obj;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let cur = obj;
+  for (const part of parts.slice(0, -1)) {
+    const next = cur[part];
+    cur[part] = next !== null && typeof next === 'object' ? { ...(next as object) } : {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
+
+/**
+ * Validates `file` (already parsed; `{}` when there is none) with `env` overrides applied on top.
+ * Throws ConfigError naming each bad key, its source, its value and what is expected.
+ * @example resolveConfig({}, { PORT: '8080' }, 'defaults').port === 8080
+ */
+export function resolveConfig(
+  file: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  fileLabel: string,
+): Config {
+  if (file === null || typeof file !== 'object' || Array.isArray(file)) {
+    throw new ConfigError([{ key: '(root)', source: fileLabel, value: file, expected: 'expected an object' }]);
+  }
+  const merged: Record<string, unknown> = { ...(file as Record<string, unknown>) };
+  const envKeyOf = new Map<string, string>();
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    setPath(merged, path, raw);
+    envKeyOf.set(path, name);
+  }
+  const parsed = ConfigSchema.safeParse(merged);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const dotted = issue.path.map(String).join('.');
+      const envName = envKeyOf.get(dotted);
+      const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
+      return {
+        key: unknownKeys ? [dotted, unknownKeys.join(', ')].filter(Boolean).join('.') : dotted || '(root)',
+        source: envName ? `env ${envName}` : fileLabel,
+        value: unknownKeys ? undefined : redactIfSecret(dotted, getPath(merged, issue.path)),
+        expected: unknownKeys ? `unknown key (allowed: ${allowedKeys(issue.path).join(', ')})` : issue.message,
+      };
+    }),
+  );
+}
+
+function allowedKeys(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = ConfigSchema;
+  for (const k of path) {
+    const inner = unwrap(schema);
+    if (!(inner instanceof z.ZodObject)) return [];
+    schema = inner.shape[k as string] as z.ZodType;
+  }
+  const inner = unwrap(schema);
+  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let cur: z.ZodType = schema;
+  while (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodType;
+  return cur;
+}
+
+function redactIfSecret(key: string, value: unknown): unknown {
+  return /token|secret|password|key$/i.test(key) && typeof value === 'string' ? '<redacted>' : value;
+}

@@ -1,0 +1,44 @@
+/**
+ * The binding contract: the subset of Workers bindings edgeclaw uses. Workers provides these natively;
+ * `node-adapter/bindings.ts` builds an object that `satisfies Env` over SQLite. Keep it small.
+ */
+import type { SessionDO } from '../durable/session-do.ts';
+
+/** What the host can do; tools refuse a missing capability with a clear error instead of sniffing the runtime. */
+export interface Capabilities {
+  /** Shell command execution (Node only). */
+  readonly exec: boolean;
+  /** Local file system access (Node only). */
+  readonly localFiles: boolean;
+  /** Name of the host, for status output only (never for branching). */
+  readonly host: 'workers' | 'node';
+}
+
+/** Subset of D1 that storage code may call (drizzle's D1 driver uses exactly these). */
+export type DbBinding = Pick<D1Database, 'prepare' | 'batch' | 'exec'>;
+
+/** Subset of a Durable Object namespace that routing code may call. */
+export type SessionNamespace = Pick<DurableObjectNamespace<SessionDO>, 'getByName' | 'idFromName' | 'get'>;
+
+/** String vars (wrangler.toml [vars], Workers secrets, or the Node config file flattened to the same names). */
+export interface Vars {
+  /** Gateway admin token in plain text (Workers secret or env); compared as a SHA-256 digest in constant time. */
+  readonly EDGECLAW_GATEWAY_TOKEN?: string;
+  /** Gateway admin token as `sha256:<hex>` (how the Node host keeps its generated token at rest). */
+  readonly EDGECLAW_GATEWAY_TOKEN_HASH?: string;
+  readonly EDGECLAW_QUEUE_CAP?: string;
+  readonly EDGECLAW_HISTORY_CAP?: string;
+  readonly EDGECLAW_HISTORY_MAX_BYTES?: string;
+  readonly EDGECLAW_LOG_LEVEL?: string;
+}
+
+/** Everything `src/` and `durable/` may read from `env`. */
+export interface Env extends Vars {
+  readonly DB: DbBinding;
+  readonly SESSIONS: SessionNamespace;
+  /** Declared by the host; absent means the Workers defaults (no exec, no local files). */
+  readonly CAPABILITIES?: Capabilities;
+}
+
+/** Capabilities of a Workers isolate, the default when the host declares none. */
+export const WORKERS_CAPABILITIES: Capabilities = { exec: false, localFiles: false, host: 'workers' };
