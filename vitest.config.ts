@@ -1,0 +1,42 @@
+// Two projects, one run: `workers` runs on real workerd (Cloudflare's vitest plugin: real DOs and D1);
+// `node` runs pure logic and the real Node server (child processes on real SQLite files).
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { TEST_QUEUE_CAP, TEST_TOKEN } from './test/contract/constants.ts';
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
+  return {
+    test: {
+      projects: [
+        {
+          plugins: [
+            cloudflareTest({
+              main: './durable/worker.ts',
+              wrangler: { configPath: './wrangler.toml' },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
+                  EDGECLAW_QUEUE_CAP: String(TEST_QUEUE_CAP),
+                },
+              },
+            }),
+          ],
+          test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 30_000 },
+        },
+        {
+          resolve: { alias: { 'cloudflare:workers': path.join(import.meta.dirname, 'node-adapter/cf-workers.mjs') } },
+          test: {
+            name: 'node',
+            include: ['test/core/**/*.test.ts', 'test/node/**/*.test.ts'],
+            environment: 'node',
+            testTimeout: 60_000,
+            hookTimeout: 60_000,
+          },
+        },
+      ],
+    },
+  };
+});
