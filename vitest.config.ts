@@ -32,6 +32,7 @@ export default defineConfig(async () => {
             name: 'node',
             include: ['test/core/**/*.test.ts', 'test/node/**/*.test.ts'],
             environment: 'node',
+            globalSetup: ['./test/node/global-setup.ts'],
             testTimeout: 60_000,
             hookTimeout: 60_000,
           },

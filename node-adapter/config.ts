@@ -46,7 +46,13 @@ export function flagsToEnv(argv: readonly string[]): Record<string, string> {
 
 /** Reads and validates configuration. Throws ConfigError naming every bad key. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): LoadedConfig {
-  const merged = { ...env, ...flagsToEnv(argv) };
+  const flags = flagsToEnv(argv);
+  const merged = { ...env, ...flags };
+  const labels = Object.fromEntries(
+    Object.entries(FLAGS)
+      .filter(([, envName]) => envName in flags)
+      .map(([flag, envName]) => [envName, `flag --${flag}`]),
+  );
   const file = merged.EDGECLAW_CONFIG || null;
   let data: unknown = {};
   if (file) {
@@ -54,7 +60,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError([{ key: 'EDGECLAW_CONFIG', source: 'env', value: file, expected: `a readable config file (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})` }]);
+      throw new ConfigError([{ key: 'EDGECLAW_CONFIG', source: labels.EDGECLAW_CONFIG ?? 'env', value: file, expected: `a readable config file (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})` }]);
     }
     try {
       data = JSON5.parse(text);
@@ -62,5 +68,5 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
       throw new ConfigError([{ key: '(file)', source: file, value: undefined, expected: `valid JSON5: ${(err as Error).message}` }]);
     }
   }
-  return { config: resolveConfig(data, merged, file ?? 'defaults'), file };
+  return { config: resolveConfig(data, merged, file ?? 'defaults', labels), file };
 }

@@ -2,7 +2,7 @@
  * `npm start` / `edgeclaw start`: runs the gateway in the foreground. Exit codes: 0 clean stop,
  * 1 runtime failure (port in use, data dir locked), 2 invalid configuration or flags.
  */
-import { ConfigError } from '../src/config/schema.ts';
+import { ConfigError, formatProblem } from '../src/config/schema.ts';
 import { createLogger } from '../src/log.ts';
 import { loadConfig } from './config.ts';
 import { ListenError, startServer } from './server.ts';
@@ -14,7 +14,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     loaded = loadConfig(env, argv);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`edgeclaw: invalid configuration:\n${err.problems.map((p) => `  - ${p.key} (${p.source}) = ${JSON.stringify(p.value)}: ${p.expected}`).join('\n')}\n`);
+      process.stderr.write(`edgeclaw: invalid configuration:\n${err.problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}\n`);
       return 2;
     }
     throw err;

@@ -11,27 +11,32 @@ type Value = string | number | null | ArrayBuffer;
 type Row = Record<string, Value>;
 
 const TX_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+/** workerd's refusal, word for word (src/workerd/api/sql.c++), so code matching on it behaves the same. */
+const TX_MESSAGE =
+  'To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() APIs ' +
+  'instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it will ' +
+  "automatically roll back on exceptions, and because it interacts correctly with Durable Objects' automatic " +
+  'atomic write coalescing.';
 
 /** Results of one `exec`, computed eagerly (the cursor API is kept). */
 export class SqlCursor<T extends Row = Row> implements Iterable<T> {
   readonly columnNames: string[];
   readonly rowsRead: number;
   readonly rowsWritten: number;
-  readonly #rows: T[];
+  /** Rows as arrays: a join may repeat a column name, and raw() must keep every value (as workerd does). */
+  readonly #rows: Value[][];
   #pos = 0;
 
-  constructor(columnNames: string[], rows: T[], rowsWritten: number) {
+  constructor(columnNames: string[], rows: Value[][], rowsWritten: number) {
     this.columnNames = columnNames;
     this.#rows = rows;
     this.rowsRead = rows.length;
     this.rowsWritten = rowsWritten;
   }
 
-  /** Remaining rows as objects. */
+  /** Remaining rows as objects (a repeated column name keeps its last value, as in workerd). */
   toArray(): T[] {
-    const rest = this.#rows.slice(this.#pos);
-    this.#pos = this.#rows.length;
-    return rest;
+    return this.#rest().map((values) => this.#object(values));
   }
 
   /** The only row; throws unless exactly one row remains (as workerd does). */
@@ -44,16 +49,28 @@ export class SqlCursor<T extends Row = Row> implements Iterable<T> {
   /** Next row, iterator-style. */
   next(): IteratorResult<T> {
     if (this.#pos >= this.#rows.length) return { done: true, value: undefined };
-    return { done: false, value: this.#rows[this.#pos++]! };
+    return { done: false, value: this.#object(this.#rows[this.#pos++]!) };
   }
 
   /** Remaining rows as arrays of values in column order. */
   *raw(): IterableIterator<Value[]> {
-    for (const row of this.toArray()) yield this.columnNames.map((c) => row[c]!);
+    yield* this.#rest();
   }
 
   [Symbol.iterator](): Iterator<T> {
     return this;
+  }
+
+  #rest(): Value[][] {
+    const rest = this.#rows.slice(this.#pos);
+    this.#pos = this.#rows.length;
+    return rest;
+  }
+
+  #object(values: Value[]): T {
+    const row: Row = {};
+    this.columnNames.forEach((name, i) => (row[name] = values[i]!));
+    return row as T;
   }
 }
 
@@ -70,7 +87,7 @@ export class NodeSqlStorage {
 
   constructor(db: DatabaseSync) {
     this.#db = db;
-    this.#cache = new StatementCache(db);
+    this.#cache = new StatementCache(db, 128, (stmt) => stmt.setReturnArrays(true));
   }
 
   /** Runs one or more `;`-separated statements; bindings apply to a single statement only. */
@@ -84,20 +101,16 @@ export class NodeSqlStorage {
     let written = 0;
     for (const sql of statements) {
       if (TX_CONTROL.test(sql)) {
-        throw new Error('To execute a transaction, please use the state.storage.transactionSync() API instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements.');
+        throw new Error(TX_MESSAGE);
       }
       if (/\b_cf_\w+/i.test(sql) && !/^\s*SELECT\b/i.test(sql)) throw new Error('access to _cf_ tables is not authorized');
       const stmt = this.#cache.get(sql);
       const params = bindings.map(toSqliteValue);
       const columns = stmt.columns().map((c) => c.name);
       if (columns.length > 0) {
-        const rows = stmt.all(...params).map((r) => {
-          const row: Row = {};
-          for (const [k, v] of Object.entries(r as Record<string, unknown>)) row[k] = fromSqlite(v);
-          return row as T;
-        });
-        const changes = this.#cache.get('SELECT changes() AS c').get() as { c: number };
-        written += /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql) ? Number(changes.c) : 0;
+        const rows = (stmt.all(...params) as unknown as unknown[][]).map((r) => r.map(fromSqlite));
+        const [changes] = this.#cache.get('SELECT changes()').get() as unknown as [number];
+        written += /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql) ? Number(changes) : 0;
         last = new SqlCursor<T>(columns, rows, written);
       } else {
         const info = stmt.run(...params);

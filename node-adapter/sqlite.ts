@@ -26,12 +26,17 @@ export function toSqliteValue(value: unknown): SQLInputValue {
 /**
  * Splits a script into statements at top-level `;` (quotes, identifiers and comments respected),
  * because workerd's `sql.exec` accepts several statements and node:sqlite's `prepare` takes one.
+ * Inside `CREATE [TEMP] TRIGGER`, `;` separates the body's statements and only `END;` ends the
+ * trigger, as in SQLite's own sqlite3_complete().
  */
 export function splitStatements(script: string): string[] {
   const out: string[] = [];
   let start = 0;
   let i = 0;
   const n = script.length;
+  // First tokens (upper-cased) and last token of the current statement, to find a trigger's END.
+  let head: string[] = [];
+  let last = '';
   while (i < n) {
     const ch = script[i]!;
     if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
@@ -39,20 +44,46 @@ export function splitStatements(script: string): string[] {
       i++;
       while (i < n && script[i] !== close) i++;
       i++;
+      last = ch;
+      if (head.length < 3) head.push(ch);
     } else if (ch === '-' && script[i + 1] === '-') {
       while (i < n && script[i] !== '\n') i++;
     } else if (ch === '/' && script[i + 1] === '*') {
       const end = script.indexOf('*/', i + 2);
       i = end < 0 ? n : end + 2;
     } else if (ch === ';') {
+      if (isTrigger(head) && last.toUpperCase() !== 'END') {
+        last = ch;
+        i++;
+        continue;
+      }
       out.push(script.slice(start, i));
       start = ++i;
+      head = [];
+      last = '';
+    } else if (WORD.test(ch)) {
+      let j = i + 1;
+      while (j < n && WORD.test(script[j]!)) j++;
+      last = script.slice(i, j);
+      if (head.length < 3) head.push(last.toUpperCase());
+      i = j;
     } else {
+      if (!/\s/.test(ch)) {
+        last = ch;
+        if (head.length < 3) head.push(ch);
+      }
       i++;
     }
   }
   out.push(script.slice(start));
   return out.filter((s) => stripComments(s).trim().length > 0);
+}
+
+const WORD = /[A-Za-z0-9_$]/;
+
+function isTrigger(head: readonly string[]): boolean {
+  if (head[0] !== 'CREATE') return false;
+  return head[1] === 'TRIGGER' || ((head[1] === 'TEMP' || head[1] === 'TEMPORARY') && head[2] === 'TRIGGER');
 }
 
 function stripComments(sql: string): string {

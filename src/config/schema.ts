@@ -98,8 +98,10 @@ export class ConfigError extends Error {
   }
 }
 
-function formatProblem(p: ConfigProblem): string {
-  return `${p.key} (${p.source}) = ${JSON.stringify(p.value)}: ${p.expected}`;
+/** One line per problem: `key (source) = value: expected`. */
+export function formatProblem(p: ConfigProblem): string {
+  const value = p.value === undefined ? '' : ` = ${JSON.stringify(p.value)}`;
+  return `${p.key} (${p.source})${value}: ${p.expected}`;
 }
 
 function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {
@@ -131,6 +133,7 @@ export function resolveConfig(
   file: unknown,
   env: Readonly<Record<string, string | undefined>>,
   fileLabel: string,
+  envLabels: Readonly<Record<string, string>> = {},
 ): Config {
   if (file === null || typeof file !== 'object' || Array.isArray(file)) {
     throw new ConfigError([{ key: '(root)', source: fileLabel, value: file, expected: 'expected an object' }]);
@@ -152,7 +155,7 @@ export function resolveConfig(
       const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
       return {
         key: unknownKeys ? [dotted, unknownKeys.join(', ')].filter(Boolean).join('.') : dotted || '(root)',
-        source: envName ? `env ${envName}` : fileLabel,
+        source: envName ? (envLabels[envName] ?? `env ${envName}`) : fileLabel,
         value: unknownKeys ? undefined : redactIfSecret(dotted, getPath(merged, issue.path)),
         expected: unknownKeys ? `unknown key (allowed: ${allowedKeys(issue.path).join(', ')})` : issue.message,
       };

@@ -161,6 +161,8 @@ export class SessionQueue {
    * Idempotent: completing an item twice (redelivery after a crash) changes nothing the second time.
    */
   complete(item: QueuedItem, role: string, text: string, now: number): void {
+    // Already moved to history by an earlier completion: counting it again would inflate `processed`.
+    if (this.#sql.exec<Row>(`SELECT 1 AS found FROM queue WHERE seq = ?`, item.seq).toArray().length === 0) return;
     const bytes = new TextEncoder().encode(text).byteLength;
     this.#sql.exec(
       `INSERT OR IGNORE INTO history (seq, item_key, role, text, bytes, enqueued_at, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,

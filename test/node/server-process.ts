@@ -6,8 +6,8 @@ import { join } from 'node:path';
 
 /** Project root. */
 export const ROOT = join(import.meta.dirname, '..', '..');
-/** The node arguments `npm start` uses. */
-export const START_ARGS = ['--disable-warning=ExperimentalWarning', '--import', './node-adapter/register.mjs', 'node-adapter/main.ts'];
+/** What `npm start` runs (the bundle is rebuilt from source by test/node/global-setup.ts). */
+export const START_ARGS = [join(ROOT, 'dist/node/server.mjs')];
 
 /** A server child with its collected output. */
 export interface ServerProcess {

@@ -1,0 +1,66 @@
+// `npm run build`: the Worker bundle (wrangler dry-run, offline) into dist/worker and a self-contained
+// Node server into dist/node/server.mjs (runs with plain `node dist/node/server.mjs`, no node_modules).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv[2]; // 'worker' | 'node' | undefined (both)
+const ifStale = process.argv.includes('--if-stale');
+
+/** Newest modification time (ms) of the files the Node bundle is made from. */
+function newestSource() {
+  let newest = 0;
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  for (const dir of ['src', 'durable', 'node-adapter']) walk(join(root, dir));
+  for (const file of ['package-lock.json', 'scripts/build.mjs']) newest = Math.max(newest, statSync(join(root, file)).mtimeMs);
+  return newest;
+}
+
+function bundleIsFresh() {
+  try {
+    return statSync(join(root, 'dist/node/server.mjs')).mtimeMs >= newestSource();
+  } catch {
+    return false;
+  }
+}
+
+if (!only || only === 'worker') {
+  rmSync(join(root, 'dist/worker'), { recursive: true, force: true });
+  const res = spawnSync(join(root, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', 'dist/worker'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
+  if (res.status !== 0) process.exit(res.status ?? 1);
+}
+
+if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
+  rmSync(join(root, 'dist/node'), { recursive: true, force: true });
+  const result = await build({
+    entryPoints: [join(root, 'node-adapter/main.ts')],
+    outfile: join(root, 'dist/node/server.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minifySyntax: true,
+    sourcemap: 'linked',
+    alias: { 'cloudflare:workers': join(root, 'node-adapter/cf-workers.mjs') },
+    // CommonJS dependencies (ws) call require() for Node built-ins; give the ESM bundle one.
+    banner: { js: "import { createRequire as __edgeclawRequire } from 'node:module'; const require = __edgeclawRequire(import.meta.url);" },
+    legalComments: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  if (!ifStale) console.log(`dist/node/server.mjs built (${(bytes / 1024).toFixed(0)} KiB with map)`);
+}
