@@ -21,7 +21,7 @@ describe('registry migrations', () => {
       cpSync(join(ROOT, 'migrations'), join(dir.path, 'migrations'), { recursive: true });
       const res = spawnSync(
         process.execPath,
-        [join(ROOT, 'node_modules/drizzle-kit/bin.cjs'), 'generate', '--dialect', 'sqlite', '--schema', join(ROOT, 'src/storage/schema.ts'), '--out', join(dir.path, 'migrations')],
+        [join(ROOT, 'node_modules/drizzle-kit/bin.cjs'), 'generate', '--dialect', 'sqlite', '--schema', join(ROOT, 'src/storage/schema.ts'), '--out', 'migrations'],
         { cwd: dir.path, encoding: 'utf8' },
       );
       expect(res.status, res.stderr).toBe(0);
