@@ -124,13 +124,16 @@ export class NodeD1Database {
     try {
       const stmt = this.#cache.get(statement.sql);
       if (stmt.columns().length > 0) {
+        // changes() keeps the count of the last write, so a read (even one starting with WITH) must not
+        // report it: only a statement that moved total_changes() wrote anything (INSERT ... RETURNING).
+        const before = this.#totalChanges();
         const rows = stmt.all(...statement.params).map((r) => {
           const row: Record<string, unknown> = {};
           for (const [k, v] of Object.entries(r as Record<string, unknown>)) row[k] = fromSqlite(v);
           return row as T;
         });
-        const changes = Number((this.#cache.get('SELECT changes() AS c').get() as { c: number }).c);
-        const writes = /^\s*(INSERT|UPDATE|DELETE|REPLACE|WITH)\b/i.test(statement.sql) ? changes : 0;
+        const wrote = this.#totalChanges() !== before;
+        const writes = wrote ? Number((this.#cache.get('SELECT changes() AS c').get() as { c: number }).c) : 0;
         return this.#result(rows, writes, started, rows.length);
       }
       const info = stmt.run(...statement.params);
@@ -154,6 +157,10 @@ export class NodeD1Database {
     } catch (err) {
       throw d1Error(err);
     }
+  }
+
+  #totalChanges(): number {
+    return Number((this.#cache.get('SELECT total_changes() AS n').get() as { n: number }).n);
   }
 
   #result<T>(rows: T[], changes: number, started: number, read: number, lastRowId?: number): D1Result<T> {
