@@ -5,7 +5,7 @@
 import { ConfigError, formatProblem } from '../src/config/schema.ts';
 import { createLogger } from '../src/log.ts';
 import { loadConfig } from './config.ts';
-import { ListenError, startServer } from './server.ts';
+import { startServer } from './server.ts';
 
 /** Runs the server until SIGTERM/SIGINT; resolves to the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -20,6 +20,22 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     throw err;
   }
   const log = createLogger(loaded.config.logLevel, { svc: 'edgeclaw' });
+  // Signal handlers go in before start-up, so a signal that arrives while starting still stops us cleanly.
+  let requested: string | null = null;
+  let onSignal: (signal: string) => void = (signal) => {
+    requested = signal;
+  };
+  let signalled = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    if (++signalled > 1) {
+      process.stderr.write(`edgeclaw: second ${signal}; exiting now\n`);
+      process.exit(130);
+    }
+    onSignal(signal);
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+
   let server;
   try {
     server = await startServer(loaded.config, {
@@ -33,21 +49,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         ),
     });
   } catch (err) {
-    const message = err instanceof ListenError || err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : String(err);
     log.error('start failed', { error: message });
     process.stderr.write(`edgeclaw: ${message}\n`);
     return 1;
   }
+  const running = server;
   return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        process.stderr.write(`edgeclaw: second ${signal}; exiting now\n`);
-        process.exit(130);
-      }
-      stopping = true;
+    onSignal = (signal) => {
       log.info('stopping', { signal });
-      server.close().then(
+      running.close().then(
         () => resolve(0),
         (err: unknown) => {
           log.error('shutdown failed', { err });
@@ -55,8 +66,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         },
       );
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    if (requested) onSignal(requested);
   });
 }
 

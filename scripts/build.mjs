@@ -1,7 +1,7 @@
 // `npm run build`: the Worker bundle (wrangler dry-run, offline) into dist/worker and a self-contained
 // Node server into dist/node/server.mjs (runs with plain `node dist/node/server.mjs`, no node_modules).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -44,8 +44,8 @@ if (!only || only === 'worker') {
 }
 
 if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
-  rmSync(join(root, 'dist/node'), { recursive: true, force: true });
   const result = await build({
+    write: false,
     entryPoints: [join(root, 'node-adapter/main.ts')],
     outfile: join(root, 'dist/node/server.mjs'),
     bundle: true,
@@ -61,6 +61,14 @@ if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
     metafile: true,
     logLevel: 'warning',
   });
+  // Publish each file with a rename, so a server starting meanwhile never sees a missing or half-written bundle.
+  mkdirSync(join(root, 'dist/node'), { recursive: true });
+  const outputs = [...result.outputFiles].sort((a, b) => (a.path.endsWith('.mjs') ? 1 : 0) - (b.path.endsWith('.mjs') ? 1 : 0));
+  for (const file of outputs) {
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, file.contents);
+    renameSync(tmp, file.path);
+  }
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
   if (!ifStale) console.log(`dist/node/server.mjs built (${(bytes / 1024).toFixed(0)} KiB with map)`);
 }
