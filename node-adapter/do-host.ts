@@ -51,18 +51,34 @@ export class NodeDurableObjectId {
   }
 }
 
-/** Serializes event delivery around blockConcurrencyWhile (workerd's input gate, as far as the sync SQLite API needs). */
+/**
+ * workerd's input gate, as far as a synchronous SQLite needs: events are delivered in arrival order, one
+ * per event-loop turn, and never while blockConcurrencyWhile runs. Storage calls here complete without
+ * leaving the microtask queue, so an event that awaits only storage runs on to its next real I/O before
+ * the next event starts: `get` then `put` without a transaction is safe, as on workerd. Events still
+ * interleave at real I/O (timers, fetch, other objects), which is also what workerd allows.
+ */
 class InputGate {
   #blocked: Promise<void> | null = null;
+  readonly #queue: (() => void)[] = [];
+  #scheduled = false;
 
   /** True while blockConcurrencyWhile runs. */
   get blocked(): boolean {
     return this.#blocked !== null;
   }
 
-  async deliver<T>(event: () => T | Promise<T>): Promise<T> {
-    while (this.#blocked) await this.#blocked;
-    return event();
+  deliver<T>(event: () => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push(() => {
+        try {
+          resolve(event());
+        } catch (err) {
+          reject(err);
+        }
+      });
+      this.#pump();
+    });
   }
 
   async blockConcurrencyWhile<T>(cb: () => Promise<T> | T): Promise<T> {
@@ -74,7 +90,20 @@ class InputGate {
     } finally {
       this.#blocked = null;
       release();
+      this.#pump();
     }
+  }
+
+  /** Starts the next queued event on a later turn, once the current one has run up to real I/O. */
+  #pump(): void {
+    if (this.#scheduled || this.#blocked || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#blocked) return; // blockConcurrencyWhile pumps again when it ends
+      this.#queue.shift()?.();
+      this.#pump();
+    });
   }
 }
 
@@ -87,7 +116,9 @@ interface Resident {
   readonly instance: Record<string, unknown>;
   inflight: number;
   lastUsed: number;
-  alarm: { running: boolean; rearmed: boolean; retries: number };
+  /** Host-wide use counter at the last use: orders LRU eviction (Date.now() ties within a millisecond). */
+  usedAt: number;
+  alarm: { running: boolean; rearmed: boolean };
 }
 
 interface NamespaceEntry {
@@ -105,6 +136,7 @@ export class DurableObjectHost {
   readonly #alarmDb: DatabaseSync;
   readonly #sweeper: ReturnType<typeof setInterval>;
   #closing = false;
+  #uses = 0;
 
   constructor(opts: HostOptions) {
     this.#opts = opts;
@@ -170,11 +202,13 @@ export class DurableObjectHost {
     clearInterval(this.#sweeper);
     const deadline = Date.now() + timeoutMs;
     let drained = false;
-    while (Date.now() < deadline) {
+    for (;;) {
+      // Checked at least once, so an idle host reports drained even with a zero timeout.
       if (this.stats().inflight === 0 && this.#pending.size === 0) {
         drained = true;
         break;
       }
+      if (Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const r of this.#resident.values()) r.db.close();
@@ -186,6 +220,7 @@ export class DurableObjectHost {
   async #event<T>(r: Resident, fn: () => Promise<T> | T): Promise<T> {
     r.inflight++;
     r.lastUsed = Date.now();
+    r.usedAt = ++this.#uses;
     try {
       return await r.gate.deliver(fn);
     } finally {
@@ -203,7 +238,7 @@ export class DurableObjectHost {
     if (!ns) throw new Error(`no Durable Object namespace bound as ${binding}`);
     const db = openDatabase(join(this.#opts.dataDir, 'do', binding, `${id.toString()}.sqlite`));
     const gate = new InputGate();
-    const alarm = { running: false, rearmed: false, retries: 0 };
+    const alarm = { running: false, rearmed: false };
     const storage = new NodeDurableObjectStorage(db, {
       beforeSet: (time) => this.#alarms.hint(binding, id.toString(), time),
       afterChange: () => {
@@ -225,7 +260,7 @@ export class DurableObjectHost {
       db.close();
       throw err;
     }
-    const r: Resident = { binding, id, db, storage, gate, instance, inflight: 0, lastUsed: Date.now(), alarm };
+    const r: Resident = { binding, id, db, storage, gate, instance, inflight: 0, lastUsed: Date.now(), usedAt: ++this.#uses, alarm };
     this.#resident.set(key, r);
     this.#evictOverCap(key);
     return r;
@@ -238,12 +273,12 @@ export class DurableObjectHost {
     if (time === null) return this.#alarms.clear(binding, hex);
     if (time > Date.now()) return this.#alarms.hint(binding, hex, time);
     const handler = r.instance.alarm;
+    const retryCount = r.storage.alarmRetries();
     r.alarm.running = true;
     r.alarm.rearmed = false;
     let failure: unknown = null;
     try {
       if (typeof handler === 'function') {
-        const retryCount = r.alarm.retries;
         await this.#event(r, () => handler.call(r.instance, { retryCount, isRetry: retryCount > 0 }));
       }
     } catch (err) {
@@ -252,19 +287,17 @@ export class DurableObjectHost {
       r.alarm.running = false;
     }
     if (failure === null) {
-      r.alarm.retries = 0;
       if (!r.alarm.rearmed) r.storage.writeAlarmRecord(null);
     } else if (!r.alarm.rearmed) {
-      r.alarm.retries++;
-      if (r.alarm.retries > ALARM_MAX_RETRIES) {
+      const retries = retryCount + 1;
+      if (retries > ALARM_MAX_RETRIES) {
         this.#opts.log.error('alarm failed after retries; giving up', { binding, id: hex, retries: ALARM_MAX_RETRIES, err: failure });
-        r.alarm.retries = 0;
         r.storage.writeAlarmRecord(null);
       } else {
-        const next = Date.now() + ALARM_BACKOFF_BASE_MS * 2 ** (r.alarm.retries - 1);
-        this.#opts.log.warn('alarm failed; retrying', { binding, id: hex, retry: r.alarm.retries, err: failure });
+        const next = Date.now() + ALARM_BACKOFF_BASE_MS * 2 ** (retries - 1);
+        this.#opts.log.warn('alarm failed; retrying', { binding, id: hex, retry: retries, err: failure });
         this.#alarms.hint(binding, hex, next);
-        r.storage.writeAlarmRecord(next);
+        r.storage.writeAlarmRecord(next, retries);
       }
     }
     const after = r.storage.alarmRecord();
@@ -284,7 +317,7 @@ export class DurableObjectHost {
   #evictOverCap(keep: string): void {
     if (this.#resident.size <= this.#opts.maxActive) return;
     const byAge = [...this.#resident.entries()]
-      .filter(([key, r]) => key !== keep && this.#evictable(r)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+      .filter(([key, r]) => key !== keep && this.#evictable(r)).sort((a, b) => a[1].usedAt - b[1].usedAt);
     for (const [key, r] of byAge) {
       if (this.#resident.size <= this.#opts.maxActive) break;
       this.#evict(key, r);
@@ -344,7 +377,13 @@ export class NodeDurableObjectNamespace<T extends object = object> {
   }
 }
 
-/** The stub type: every method of T, returning a promise. */
+/**
+ * The stub type: every method of T, returning a promise. The stub's own members (id, name, fetch) are
+ * left out of the mapped part: DurableObject declares an optional `fetch`, which would map to `never`
+ * and reduce the whole intersection to `never` for any class extending it.
+ */
 export type DurableObjectStubOf<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+  [K in keyof T as K extends 'id' | 'name' | 'fetch' ? never : K]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
 } & { readonly id: NodeDurableObjectId; readonly name: string | undefined; fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> };

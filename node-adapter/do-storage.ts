@@ -37,7 +37,7 @@ export class NodeDurableObjectStorage {
     this.#db = db;
     this.#hooks = hooks;
     db.exec(`CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID`);
-    db.exec(`CREATE TABLE IF NOT EXISTS _cf_alarm (id INTEGER PRIMARY KEY CHECK (id = 1), time INTEGER NOT NULL)`);
+    db.exec(`CREATE TABLE IF NOT EXISTS _cf_alarm (id INTEGER PRIMARY KEY CHECK (id = 1), time INTEGER NOT NULL, retries INTEGER NOT NULL DEFAULT 0)`);
     this.sql = new NodeSqlStorage(db);
   }
 
@@ -147,7 +147,8 @@ export class NodeDurableObjectStorage {
     const time = typeof scheduled === 'number' ? scheduled : scheduled.getTime();
     if (!Number.isFinite(time)) throw new TypeError('setAlarm: expected a finite time in ms since epoch');
     this.#hooks.beforeSet(time);
-    this.#db.prepare(`INSERT INTO _cf_alarm (id, time) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET time = excluded.time`).run(time);
+    // A new alarm from the object starts a fresh retry budget.
+    this.#db.prepare(`INSERT INTO _cf_alarm (id, time, retries) VALUES (1, ?, 0) ON CONFLICT (id) DO UPDATE SET time = excluded.time, retries = 0`).run(time);
     this.#hooks.afterChange();
   }
 
@@ -165,9 +166,15 @@ export class NodeDurableObjectStorage {
     return row ? Number(row.time) : null;
   }
 
+  /** Failed attempts of the stored alarm so far (persisted, so eviction or a restart cannot reset the budget). */
+  alarmRetries(): number {
+    const row = this.#db.prepare(`SELECT retries FROM _cf_alarm WHERE id = 1`).get() as { retries: number } | undefined;
+    return row ? Number(row.retries) : 0;
+  }
+
   /** Sets or clears the stored alarm without hooks (host use: retries and completion). */
-  writeAlarmRecord(time: number | null): void {
+  writeAlarmRecord(time: number | null, retries = 0): void {
     if (time === null) this.#db.exec(`DELETE FROM _cf_alarm`);
-    else this.#db.prepare(`INSERT INTO _cf_alarm (id, time) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET time = excluded.time`).run(time);
+    else this.#db.prepare(`INSERT INTO _cf_alarm (id, time, retries) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET time = excluded.time, retries = excluded.retries`).run(time, retries);
   }
 }
