@@ -23,33 +23,14 @@ if (major < MIN[0] || (major === MIN[0] && minor < MIN[1])) {
 }
 
 async function run() {
-  const [command = 'start', ...rest] = args;
-  if (command === '--version' || command === 'version') {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-    process.stdout.write(`edgeclaw ${pkg.version} (node ${process.versions.node})\n`);
-    return;
-  }
-  if (command === '--help' || command === 'help' || command === '-h') {
-    process.stdout.write(
-      'usage: edgeclaw [start] [--config FILE] [--host HOST] [--port PORT] [--data-dir DIR] [--log-level LEVEL]\n' +
-        '       edgeclaw --version\n\n' +
-        'Runs the gateway in the foreground (SIGTERM/SIGINT stop it gracefully).\n' +
-        'Exit codes: 0 stopped cleanly, 1 runtime failure (port in use, data dir locked), 2 invalid configuration or flags.\n',
-    );
-    return;
-  }
-  if (command !== 'start' && !command.startsWith('--')) {
-    process.stderr.write(`edgeclaw: unknown command "${command}" (try edgeclaw --help)\n`);
-    process.exit(2);
-  }
-  const startArgs = command === 'start' ? rest : args;
-  const bundled = new URL('../dist/node/server.mjs', import.meta.url);
-  let main;
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const bundled = new URL('../dist/node/cli.mjs', import.meta.url);
+  let cli;
   if (existsSync(fileURLToPath(bundled))) {
-    ({ main } = await import(bundled.href));
+    ({ cli } = await import(bundled.href));
   } else {
     await import('../node-adapter/register.mjs');
-    ({ main } = await import('../node-adapter/main.ts'));
+    ({ cli } = await import('../node-adapter/cli/index.ts'));
   }
-  process.exit(await main(startArgs, process.env));
+  process.exit(await cli(args, process.env, pkg.version));
 }

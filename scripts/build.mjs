@@ -46,8 +46,9 @@ if (!only || only === 'worker') {
 if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
   const result = await build({
     write: false,
-    entryPoints: [join(root, 'node-adapter/main.ts')],
-    outfile: join(root, 'dist/node/server.mjs'),
+    entryPoints: { server: join(root, 'node-adapter/main.ts'), cli: join(root, 'node-adapter/cli/index.ts') },
+    outdir: join(root, 'dist/node'),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     target: 'node24',
@@ -61,7 +62,7 @@ if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
     metafile: true,
     logLevel: 'warning',
   });
-  // Publish each file with a rename, so a server starting meanwhile never sees a missing or half-written bundle.
+  // Each entry is self-contained (no shared chunks), so server.mjs runs alone. Publish each file with a rename, so a server starting meanwhile never sees a missing or half-written bundle.
   mkdirSync(join(root, 'dist/node'), { recursive: true });
   const outputs = [...result.outputFiles].sort((a, b) => (a.path.endsWith('.mjs') ? 1 : 0) - (b.path.endsWith('.mjs') ? 1 : 0));
   for (const file of outputs) {
@@ -70,5 +71,5 @@ if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
     renameSync(tmp, file.path);
   }
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  if (!ifStale) console.log(`dist/node/server.mjs built (${(bytes / 1024).toFixed(0)} KiB with map)`);
+  if (!ifStale) console.log(`dist/node/{server,cli}.mjs built (${(bytes / 1024).toFixed(0)} KiB with map)`);
 }

@@ -1,0 +1,50 @@
+/**
+ * The `edgeclaw` command line: one entry, one table of subcommands (each in its own file under
+ * node-adapter/cli/). Exit codes: 0 ok, 1 runtime failure, 2 usage or input error.
+ */
+import { main as startServerMain } from '../run-server.ts';
+
+/** A subcommand: a one-line summary and a runner returning the exit code. */
+export interface Command {
+  readonly summary: string;
+  run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number>;
+}
+
+/** Every subcommand. Add new ones here (one line each). */
+export const COMMANDS: Record<string, Command> = {
+  start: {
+    summary: 'run the gateway in the foreground (flags: --config --host --port --data-dir --log-level)',
+    run: (argv, env) => startServerMain(argv, env),
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'usage: edgeclaw <command> [flags]     (no command = start)',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Exit codes: 0 ok, 1 runtime failure, 2 invalid input, configuration or flags.',
+  ].join('\n');
+}
+
+/** Runs the command line; resolves to the exit code. */
+export async function cli(argv: readonly string[], env: NodeJS.ProcessEnv, version: string): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === 'version') {
+    process.stdout.write(`edgeclaw ${version} (node ${process.versions.node})\n`);
+    return 0;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  if (first === undefined || first.startsWith('-')) return COMMANDS.start!.run(argv, env);
+  const command = COMMANDS[first];
+  if (!command) {
+    process.stderr.write(`edgeclaw: unknown command "${first}"\n\n${usage()}\n`);
+    return 2;
+  }
+  return command.run(rest, env);
+}
