@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
-import { TEST_QUEUE_CAP, TEST_TOKEN } from './test/contract/constants.ts';
+import { TEST_CREDENTIALS, TEST_HOOKS_TOKEN, TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from './test/contract/constants.ts';
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
@@ -20,6 +20,9 @@ export default defineConfig(async () => {
                   TEST_MIGRATIONS: migrations,
                   EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
                   EDGECLAW_QUEUE_CAP: String(TEST_QUEUE_CAP),
+                  EDGECLAW_QUEUE_DROP: TEST_QUEUE_DROP,
+                  EDGECLAW_GATEWAY_CREDENTIALS: TEST_CREDENTIALS,
+                  EDGECLAW_HOOKS_TOKEN: TEST_HOOKS_TOKEN,
                 },
               },
             }),
@@ -37,6 +40,10 @@ export default defineConfig(async () => {
             hookTimeout: 60_000,
           },
         },
+        // The official openclaw CLI against the Node server: opt-in (`npm run test:compat`), it installs ~650 MB.
+        ...(process.env.EDGECLAW_COMPAT === '1'
+          ? [{ test: { name: 'compat', include: ['test/compat/**/*.test.ts'], environment: 'node', globalSetup: ['./test/node/global-setup.ts'], testTimeout: 120_000, hookTimeout: 400_000 } }]
+          : []),
       ],
     },
   };

@@ -1,35 +1,29 @@
 /**
- * SessionDO: one Durable Object per session key. It owns the session's durable FIFO and bounded
- * history (src/scheduler/session-queue.ts) and drains the queue from its alarm, one item at a time,
+ * SessionDO: one Durable Object per session key, a thin shell over SessionDriver (src/scheduler/): it
+ * migrates storage, arms one alarm for the next due work and drains from `alarm()`, one turn at a time,
  * strictly in order. The same class runs on workerd and in node-adapter's host.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env.ts';
 import { settingsOf } from '../src/config/settings.ts';
-import {
-  SessionQueue,
-  type EnqueueInput,
-  type EnqueueResult,
-  type HistoryEntry,
-  type QueueStatus,
-  type QueuedItem,
-} from '../src/scheduler/session-queue.ts';
-import { recordSessionIndex } from '../src/storage/repos/sessions.ts';
 import { createLogger } from '../src/log.ts';
+import { parseByChannel } from '../src/scheduler/decide.ts';
+import { SessionDriver, type LimiterPort, type SessionSnapshot } from '../src/scheduler/session-driver.ts';
+import { SessionQueue, type HistoryEntry, type HistoryPage } from '../src/scheduler/session-queue.ts';
+import { recordOnlyTurnRunner, type TurnRunner } from '../src/scheduler/turn-runner.ts';
+import type { DroppedItem, EnqueueInput, EnqueueResult, SessionOverrides } from '../src/scheduler/types.ts';
+import { recordSessionIndex } from '../src/storage/repos/sessions.ts';
 
-/** Items handled per alarm invocation before yielding (the alarm re-arms for the rest). */
-const DRAIN_BATCH = 50;
-/** Dedupe window: idempotency keys remembered per session. */
-const IDEMPOTENCY_CAP = 1000;
+export type { SessionSnapshot } from '../src/scheduler/session-driver.ts';
 
-/** A session's status as the routes report it. */
-export interface SessionSnapshot extends QueueStatus {
-  sessionKey: string | null;
-  pending: QueuedItem[];
-}
+/** How long a concurrency lease lasts without release (a holder that died frees its slot by then). */
+const LEASE_TTL_MS = 15 * 60_000;
+/** Shared name of the global limiter object. */
+const LIMITER_NAME = 'global';
 
 export class SessionDO extends DurableObject<Env> {
   #queue: SessionQueue;
+  #driver: SessionDriver;
   #ready: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -39,13 +33,39 @@ export class SessionDO extends DurableObject<Env> {
       queueCap: queue.cap,
       historyCap: history.cap,
       historyMaxBytes: history.maxBytes,
-      idempotencyCap: IDEMPOTENCY_CAP,
+      toolResultMaxBytes: history.toolResultMaxBytes,
+      idempotencyCap: queue.idempotencyCap,
+      idempotencyTtlMs: queue.idempotencyTtlMs,
+    });
+    const limiter = env.LIMITER;
+    const port: LimiterPort | undefined = limiter && {
+      acquire: (holder) => limiter.getByName(LIMITER_NAME).acquire(holder, queue.maxConcurrent, LEASE_TTL_MS),
+      release: (holder) => limiter.getByName(LIMITER_NAME).release(holder),
+    };
+    this.#driver = new SessionDriver({
+      queue: this.#queue,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      settings: { ...queue, byChannel: parseByChannel(queue.byChannel) },
+      runner: this.turnRunner(),
+      ...(port ? { limiter: port } : {}),
     });
   }
 
-  /** Migrates storage once per instance, holding every event until it is done. */
+  /** The runner turns go through: the record-only default until the agent runtime is wired here. */
+  protected turnRunner(): TurnRunner {
+    return recordOnlyTurnRunner;
+  }
+
+  /** Migrates once per instance and reports runs a dead process left running, holding events until done. */
   #ensureReady(): Promise<void> {
-    this.#ready ??= this.ctx.blockConcurrencyWhile(async () => this.#queue.migrate());
+    this.#ready ??= this.ctx.blockConcurrencyWhile(async () => {
+      this.ctx.storage.transactionSync(() => this.#queue.migrate());
+      const interrupted = await this.#driver.recover();
+      if (interrupted.length > 0) {
+        createLogger(settingsOf(this.env).logLevel).warn('runs interrupted by a restart', { session: this.#queue.sessionKey(), runs: interrupted });
+        if (this.#queue.head()) await this.#armAlarm(Date.now());
+      }
+    });
     return this.#ready;
   }
 
@@ -55,55 +75,70 @@ export class SessionDO extends DurableObject<Env> {
     return { ok: true, schema: 'ready' };
   }
 
-  /** Durably appends an item and arms the alarm in the same transaction; returns only after commit. */
+  /** Durably appends an item (alarm armed first); returns only after commit. */
   async enqueue(sessionKey: string, input: EnqueueInput): Promise<EnqueueResult> {
     await this.#ensureReady();
     const now = Date.now();
     // Arm first: a crash between the two leaves a spurious alarm (a no-op drain), never a queued item
     // with no alarm to drain it.
     await this.#armAlarm(Math.max(now, input.availableAt ?? now));
-    const result = this.ctx.storage.transactionSync(() => {
-      this.#queue.bindSessionKey(sessionKey);
-      return this.#queue.enqueue(input, now);
-    });
+    const result = this.#driver.enqueue(sessionKey, input);
     this.#publishIndex();
     return result;
   }
 
-  /** Status, the pending items and nothing else. */
+  /** Cancels queued turns (all, or `runId`), then aborts the active run. */
+  async abort(runId?: string): Promise<{ aborted: DroppedItem[]; activeAborted: string | null }> {
+    await this.#ensureReady();
+    const result = this.#driver.abort(runId);
+    this.#publishIndex();
+    return result;
+  }
+
+  /** Sets per-session overrides (queueMode, queueCap, queueDrop, debounceMs, model); null clears one. */
+  async patch(changes: { [K in keyof SessionOverrides]?: SessionOverrides[K] | null }): Promise<SessionOverrides> {
+    await this.#ensureReady();
+    const result = this.#driver.patch(changes);
+    if (this.#queue.head()) await this.#armAlarm(Date.now());
+    return result;
+  }
+
+  /** Status, overrides and the pending items. */
   async snapshot(pendingLimit = 50): Promise<SessionSnapshot> {
     await this.#ensureReady();
-    return { sessionKey: this.#queue.sessionKey(), ...this.#queue.status(), pending: this.#queue.pending(pendingLimit) };
+    return this.#driver.snapshot(pendingLimit);
   }
 
-  /** The newest history entries, oldest first. */
+  /** The newest `limit` history rows (at most 1000), oldest first. */
   async history(limit = 50): Promise<HistoryEntry[]> {
     await this.#ensureReady();
-    return this.#queue.history(limit);
+    return this.#driver.history(limit, null).entries;
   }
 
-  /** Drains due items in order; re-arms for what is left. A throw makes the host retry the alarm. */
+  /** One history page (oldest first, at most 1000 rows); pass `nextCursor` back for older rows. */
+  async historyPage(opts: { limit?: number; cursor?: string | null } = {}): Promise<HistoryPage> {
+    await this.#ensureReady();
+    return this.#driver.history(opts.limit ?? 50, opts.cursor ?? null);
+  }
+
+  /** Folds all but the newest `keep` history rows into one summary row. */
+  async compact(keep?: number): Promise<{ folded: number }> {
+    await this.#ensureReady();
+    return this.#driver.compact(keep);
+  }
+
+  /** Archives history and starts a fresh window. */
+  async reset(): Promise<{ archived: number; epoch: number }> {
+    await this.#ensureReady();
+    return this.#driver.reset();
+  }
+
+  /** Drains due turns in order; re-arms for what is left. A throw makes the host retry the alarm. */
   override async alarm(): Promise<void> {
     await this.#ensureReady();
-    for (let handled = 0; handled < DRAIN_BATCH; handled++) {
-      const item = this.#queue.head();
-      if (!item) break;
-      if (item.availableAt > Date.now()) break;
-      this.#queue.markAttempt(item.seq);
-      const reply = await this.#process(item);
-      this.ctx.storage.transactionSync(() => this.#queue.complete(item, reply.role, reply.text, Date.now()));
-    }
-    const head = this.#queue.head();
-    if (head) await this.#armAlarm(Math.max(Date.now(), head.availableAt));
+    const wakeAt = await this.#driver.drain();
+    if (wakeAt !== null) await this.#armAlarm(Math.max(Date.now(), wakeAt));
     this.#publishIndex();
-  }
-
-  /**
-   * Handles one item. The foundation records the user turn; the agent runtime replaces this with a
-   * model run whose effects are idempotent per item seq (so a redelivered item is answered once).
-   */
-  async #process(item: QueuedItem): Promise<{ role: string; text: string }> {
-    return { role: 'user', text: item.text };
   }
 
   async #armAlarm(at: number): Promise<void> {

@@ -2,9 +2,12 @@
  * The Workers bindings, built on Node: the registry as a D1-compatible SQLite database, Durable Object
  * namespaces hosted in-process, and vars flattened from the validated config. Checked against src/env.ts.
  */
-import { createHash } from 'node:crypto';
+import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { GatewayDO } from '../durable/gateway-do.ts';
+import { LimiterDO } from '../durable/limiter-do.ts';
 import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
+import type { LogTail } from '../src/logs.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
 import type { NodeD1Database } from './d1.ts';
@@ -26,15 +29,32 @@ export function tokenDigest(token: string): string {
   return token.startsWith('sha256:') ? token : `sha256:${createHash('sha256').update(token).digest('hex')}`;
 }
 
+/** Credentials with every secret as a digest (tokens: sha256; passwords: PBKDF2-SHA256), as JSON for the var. */
+function credentialsVar(config: Config): string {
+  return JSON.stringify(
+    config.gateway.credentials.map((c) => {
+      if (/^(sha256|pbkdf2-sha256):/.test(c.secret)) return c;
+      if (c.kind === 'token') return { ...c, secret: tokenDigest(c.secret) };
+      const salt = randomBytes(16);
+      const hash = pbkdf2Sync(c.secret, salt, 100_000, 32, 'sha256');
+      return { ...c, secret: `pbkdf2-sha256:100000:${salt.toString('base64')}:${hash.toString('base64')}` };
+    }),
+  );
+}
+
 /** Builds the Env the app and the durable objects see on Node. */
-export function createBindings(config: Config, deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string }): Env {
+export function createBindings(config: Config, deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail }): Env {
   const env: Record<string, unknown> = {
     ...varsFrom(config),
     EDGECLAW_GATEWAY_TOKEN_HASH: deps.adminTokenDigest,
+    EDGECLAW_GATEWAY_CREDENTIALS: credentialsVar(config),
     DB: deps.registry,
     CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
+    ...(deps.logs ? { LOGS: deps.logs } : {}),
   };
   env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
+  env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);
+  env.GATEWAY = deps.host.namespace('GATEWAY', GatewayDO, () => env);
   // SAFETY: DB is D1-compatible (node-adapter/d1.ts) and SESSIONS offers getByName/idFromName/get with
   // stubs exposing SessionDO's methods; the contract suite runs the same checks on both hosts.
   return Object.freeze(env) as unknown as Env;

@@ -13,6 +13,8 @@ import type { Logger } from '../src/log.ts';
 import { AlarmScheduler } from './alarms.ts';
 import { NodeDurableObjectStorage } from './do-storage.ts';
 import { openDatabase } from './sqlite.ts';
+import { NodeHibernatableSocket, SocketSet } from './do-websocket.ts';
+import type { WebSocket as WsSocket } from 'ws';
 
 /** A Durable Object class as the host constructs it. */
 export type DurableObjectClass = new (ctx: never, env: never) => object;
@@ -32,6 +34,8 @@ export interface HostOptions {
   readonly idleEvictMs: number;
   /** Alarm handlers running at once across all objects. */
   readonly maxConcurrentAlarms?: number;
+  /** WebSockets one object may hold; beyond it new sockets are closed with 1013. */
+  readonly maxSocketsPerObject?: number;
   readonly log: Logger;
 }
 
@@ -119,6 +123,7 @@ interface Resident {
   /** Host-wide use counter at the last use: orders LRU eviction (Date.now() ties within a millisecond). */
   usedAt: number;
   alarm: { running: boolean; rearmed: boolean };
+  readonly sockets: SocketSet;
 }
 
 interface NamespaceEntry {
@@ -187,6 +192,19 @@ export class DurableObjectHost {
     return this.#event(r, async () => structuredClone(await fn.apply(r.instance, structuredClone(args))));
   }
 
+  /**
+   * Hands a freshly upgraded `ws` socket to an object's `method` (e.g. GatewayDO.acceptSocket), which
+   * calls `ctx.acceptWebSocket`. The socket is passed as is (not cloned).
+   */
+  async acceptWebSocket(binding: string, name: string, ws: WsSocket, method: string, ...args: unknown[]): Promise<void> {
+    const ns = new NodeDurableObjectNamespace(this, binding);
+    const r = this.#open(binding, ns.idFromName(name));
+    const fn = r.instance[method];
+    if (typeof fn !== 'function') throw new TypeError(`${binding} has no ${method}()`);
+    const sock = new NodeHibernatableSocket(ws);
+    await this.#event(r, () => fn.call(r.instance, sock, ...args));
+  }
+
   /** Delivers a fetch event. */
   async fetch(binding: string, id: NodeDurableObjectId, request: Request): Promise<Response> {
     const r = this.#open(binding, id);
@@ -211,7 +229,10 @@ export class DurableObjectHost {
       if (Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 10));
     }
-    for (const r of this.#resident.values()) r.db.close();
+    for (const r of this.#resident.values()) {
+      r.sockets.closeAll(1001, 'server shutting down');
+      r.db.close();
+    }
     this.#resident.clear();
     this.#alarmDb.close();
     return { drained };
@@ -246,11 +267,26 @@ export class DurableObjectHost {
       },
       hidesCurrent: () => alarm.running && !alarm.rearmed,
     });
+    // Socket events are delivered through the input gate like any other event.
+    let self: Resident | undefined;
+    const handler = (name: string) => (...args: unknown[]) => {
+      const target = self;
+      const fn = target?.instance[name];
+      if (!target || typeof fn !== 'function') return Promise.resolve();
+      return this.#event(target, () => fn.apply(target.instance, args)).catch((err: unknown) => this.#opts.log.error('websocket handler failed', { binding, handler: name, err }));
+    };
+    const sockets = new SocketSet(
+      { message: handler('webSocketMessage'), close: handler('webSocketClose'), error: handler('webSocketError') },
+      this.#opts.maxSocketsPerObject ?? 10_000,
+    );
     const state = {
       id,
       storage,
       blockConcurrencyWhile: <T>(cb: () => Promise<T>) => gate.blockConcurrencyWhile(cb),
       waitUntil: (p: Promise<unknown>) => this.waitUntil(p),
+      acceptWebSocket: (ws: NodeHibernatableSocket, tags?: string[]) => sockets.accept(ws, tags),
+      getWebSockets: (tag?: string) => sockets.list(tag),
+      getTags: (ws: NodeHibernatableSocket) => sockets.tags(ws),
     };
     let instance: Record<string, unknown>;
     try {
@@ -260,7 +296,8 @@ export class DurableObjectHost {
       db.close();
       throw err;
     }
-    const r: Resident = { binding, id, db, storage, gate, instance, inflight: 0, lastUsed: Date.now(), usedAt: ++this.#uses, alarm };
+    const r: Resident = { binding, id, db, storage, gate, instance, inflight: 0, lastUsed: Date.now(), usedAt: ++this.#uses, alarm, sockets };
+    self = r;
     this.#resident.set(key, r);
     this.#evictOverCap(key);
     return r;
@@ -306,7 +343,7 @@ export class DurableObjectHost {
   }
 
   #evictable(r: Resident): boolean {
-    return r.inflight === 0 && !r.alarm.running && !r.gate.blocked;
+    return r.inflight === 0 && !r.alarm.running && !r.gate.blocked && r.sockets.size === 0;
   }
 
   #evict(key: string, r: Resident): void {

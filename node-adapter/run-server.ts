@@ -4,6 +4,7 @@
  */
 import { ConfigError, formatProblem } from '../src/config/schema.ts';
 import { createLogger } from '../src/log.ts';
+import { LogRing } from '../src/logs.ts';
 import { loadConfig } from './config.ts';
 import { startServer } from './server.ts';
 
@@ -19,7 +20,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     throw err;
   }
-  const log = createLogger(loaded.config.logLevel, { svc: 'edgeclaw' });
+  // Log lines go to stdout and into a bounded ring that `logs.tail` reads.
+  const ring = new LogRing();
+  const log = createLogger(loaded.config.logLevel, { svc: 'edgeclaw' }, (line) => {
+    ring.push(line);
+    process.stdout.write(`${line}\n`);
+  });
   // Signal handlers go in before start-up, so a signal that arrives while starting still stops us cleanly.
   let requested: string | null = null;
   let onSignal: (signal: string) => void = (signal) => {
@@ -40,6 +46,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   try {
     server = await startServer(loaded.config, {
       log,
+      logs: ring,
       onTokenGenerated: (token, file, url) =>
         process.stderr.write(
           `\nedgeclaw: generated a gateway admin token. It is shown only this once; only its SHA-256 is stored (${file}).\n\n` +

@@ -6,9 +6,11 @@
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { createApp } from '../src/app.ts';
 import type { Config } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
+import type { LogTail } from '../src/logs.ts';
 import { createBindings, tokenDigest } from './bindings.ts';
 import { NodeD1Database } from './d1.ts';
 import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
@@ -30,10 +32,18 @@ export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
 
+/** The client's address: the peer, or the last X-Forwarded-For hop when the peer is a trusted proxy. */
+export function clientAddress(req: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> }, trusted: readonly string[]): string {
+  const peer = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+  const forwarded = req.headers['x-forwarded-for'];
+  if (!trusted.includes(peer) || typeof forwarded !== 'string') return peer;
+  return forwarded.split(',').map((s) => s.trim()).filter(Boolean).pop() ?? peer;
+}
+
 /** Starts everything; resolves once the socket listens and alarms run. */
 export async function startServer(
   config: Config,
-  opts: { log: Logger; onTokenGenerated?: (token: string, file: string, url: string) => void },
+  opts: { log: Logger; logs?: LogTail; onTokenGenerated?: (token: string, file: string, url: string) => void },
 ): Promise<RunningServer> {
   const { log } = opts;
   const dataDir = ensureDataDir(config.dataDir);
@@ -53,7 +63,7 @@ export async function startServer(
       log,
     });
     cleanups.unshift(() => host.close(0));
-    const env = createBindings(config, { registry: new NodeD1Database(registryDb), host, adminTokenDigest: token.digest });
+    const env = createBindings(config, { registry: new NodeD1Database(registryDb), host, adminTokenDigest: token.digest, ...(opts.logs ? { logs: opts.logs } : {}) });
 
     const state = { listening: false, closing: false, inflight: 0 };
     const app = createApp({
@@ -84,6 +94,21 @@ export async function startServer(
         else if (err.code === 'EACCES') reject(new ListenError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); choose a port >= 1024`));
         else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new ListenError(`cannot listen on ${where}: no such local address; set HOST to an address of this machine`));
         else reject(err);
+      });
+    });
+    // WebSocket gateway at `/`: the upgrade goes to GatewayDO, hosted here (Workers route it to the DO instead).
+    const wss = new WebSocketServer({ noServer: true, maxPayload: config.gateway.maxPayload, perMessageDeflate: false });
+    server.on('upgrade', (req, socket, head) => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (path !== '/' || state.closing) {
+        socket.end(`HTTP/1.1 ${state.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        host.acceptWebSocket('GATEWAY', 'main', ws, 'acceptSocket', clientAddress(req, config.gateway.trustedProxies)).catch((err: unknown) => {
+          log.error('websocket accept failed', { err });
+          ws.close(1011, 'internal error');
+        });
       });
     });
     const port = (server.address() as AddressInfo).port;

@@ -13,6 +13,9 @@ import { createLogger } from './log.ts';
 import { SessionKeySchema } from './sessions/session-key.ts';
 import { pendingMigrations } from './storage/migrations.ts';
 import { listSessions } from './storage/repos/sessions.ts';
+import { DropPolicySchema, QueueModeSchema } from './scheduler/types.ts';
+import { isHistoryCursor, MAX_HISTORY_PAGE } from './scheduler/session-history.ts';
+import { gatewayRoutes } from './gateway/http.ts';
 
 /** A readiness check: resolves to null when fine, or to the reason it is not ready. */
 export type ReadinessCheck = (env: Env) => Promise<string | null> | string | null;
@@ -37,6 +40,24 @@ const EnqueueBody = z.strictObject({
     .refine((t) => new TextEncoder().encode(t).byteLength <= MAX_ITEM_TEXT, `expected at most ${MAX_ITEM_TEXT} bytes`),
   id: z.string().min(1).max(256).optional(),
   delayMs: z.number().int().min(0).max(3_600_000).optional(),
+  queueMode: QueueModeSchema.optional(),
+  thread: z.string().min(1).max(128).optional(),
+  channel: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'expected a lower-case channel name').optional(),
+});
+
+const HistoryQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).default(50),
+  cursor: z.string().refine(isHistoryCursor, 'expected a cursor from nextCursor').optional(),
+});
+
+const AbortBody = z.strictObject({ runId: z.string().min(1).max(64).optional() });
+const CompactBody = z.strictObject({ keep: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() });
+const PatchBody = z.strictObject({
+  queueMode: QueueModeSchema.nullable().optional(),
+  queueCap: z.number().int().min(1).max(10_000).nullable().optional(),
+  queueDrop: DropPolicySchema.nullable().optional(),
+  debounceMs: z.number().int().min(0).max(60_000).nullable().optional(),
+  model: z.string().min(1).max(256).nullable().optional(),
 });
 
 const LimitQuery = z.coerce.number().int().min(1).max(500).default(50);
@@ -119,6 +140,7 @@ export function createApp(options: AppOptions = {}) {
   app.notFound((c) => c.json({ ok: false, error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 
   app.get('/healthz', (c) => c.json({ ok: true, status: 'live' }));
+  app.get('/health', (c) => c.json({ ok: true, status: 'live' }));
 
   app.get('/readyz', async (c) => {
     const problems = await readinessProblems(c.env, readiness);
@@ -141,11 +163,14 @@ export function createApp(options: AppOptions = {}) {
       text: body.text,
       ...(body.id !== undefined ? { key: body.id } : {}),
       ...(body.delayMs !== undefined ? { availableAt: Date.now() + body.delayMs } : {}),
+      ...(body.queueMode !== undefined ? { queueMode: body.queueMode } : {}),
+      ...(body.thread !== undefined ? { thread: body.thread } : {}),
+      ...(body.channel !== undefined ? { channel: body.channel } : {}),
     });
     if (result.status === 'rejected') {
       throw new GatewayError('QUEUE_FULL', `session queue is full (cap ${result.cap}); retry later`, {
         retryable: true,
-        retryAfterMs: 1_000,
+        retryAfterMs: result.retryAfterMs,
         details: { cap: result.cap },
       });
     }
@@ -159,11 +184,36 @@ export function createApp(options: AppOptions = {}) {
 
   sessions.get('/:key/history', async (c) => {
     const key = parseOr(SessionKeySchema, c.req.param('key'), 'session key');
-    const limit = parseOr(LimitQuery, c.req.query('limit'), 'query');
-    return c.json({ ok: true, history: await c.env.SESSIONS.getByName(key).history(limit) });
+    const q = parseOr(HistoryQuery, c.req.query(), 'query');
+    const page = await c.env.SESSIONS.getByName(key).historyPage({ limit: q.limit, cursor: q.cursor ?? null });
+    return c.json({ ok: true, history: page.entries, nextCursor: page.nextCursor });
+  });
+
+  sessions.post('/:key/abort', async (c) => {
+    const key = parseOr(SessionKeySchema, c.req.param('key'), 'session key');
+    const body = parseOr(AbortBody, await readJson(c.req.raw), 'body');
+    return c.json({ ok: true, ...(await c.env.SESSIONS.getByName(key).abort(body.runId)) });
+  });
+
+  sessions.post('/:key/patch', async (c) => {
+    const key = parseOr(SessionKeySchema, c.req.param('key'), 'session key');
+    const body = parseOr(PatchBody, await readJson(c.req.raw), 'body');
+    return c.json({ ok: true, overrides: await c.env.SESSIONS.getByName(key).patch(body) });
+  });
+
+  sessions.post('/:key/compact', async (c) => {
+    const key = parseOr(SessionKeySchema, c.req.param('key'), 'session key');
+    const body = parseOr(CompactBody, await readJson(c.req.raw), 'body');
+    return c.json({ ok: true, ...(await c.env.SESSIONS.getByName(key).compact(body.keep)) });
+  });
+
+  sessions.post('/:key/reset', async (c) => {
+    const key = parseOr(SessionKeySchema, c.req.param('key'), 'session key');
+    return c.json({ ok: true, ...(await c.env.SESSIONS.getByName(key).reset()) });
   });
 
   app.route('/sessions', sessions);
+  app.route('/', gatewayRoutes());
   return app;
 }
 

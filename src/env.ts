@@ -2,7 +2,10 @@
  * The binding contract: the subset of Workers bindings edgeclaw uses. Workers provides these natively;
  * `node-adapter/bindings.ts` builds an object that `satisfies Env` over SQLite. Keep it small.
  */
+import type { GatewayDO } from '../durable/gateway-do.ts';
+import type { LimiterDO } from '../durable/limiter-do.ts';
 import type { SessionDO } from '../durable/session-do.ts';
+import type { LogTail } from './logs.ts';
 
 /** What the host can do; tools refuse a missing capability with a clear error instead of sniffing the runtime. */
 export interface Capabilities {
@@ -20,22 +23,40 @@ export type DbBinding = Pick<D1Database, 'prepare' | 'batch' | 'exec'>;
 /** Subset of a Durable Object namespace that routing code may call. */
 export type SessionNamespace = Pick<DurableObjectNamespace<SessionDO>, 'getByName' | 'idFromName' | 'get'>;
 
+/** The gateway hub namespace (one object, `main`). */
+export type GatewayNamespace = Pick<DurableObjectNamespace<GatewayDO>, 'getByName'>;
+
+/** The global concurrency limiter namespace (one object, `global`). */
+export type LimiterNamespace = Pick<DurableObjectNamespace<LimiterDO>, 'getByName'>;
+
 /** String vars (wrangler.toml [vars], Workers secrets, or the Node config file flattened to the same names). */
 export interface Vars {
   /** Gateway admin token in plain text (Workers secret or env); compared as a SHA-256 digest in constant time. */
   readonly EDGECLAW_GATEWAY_TOKEN?: string;
   /** Gateway admin token as `sha256:<hex>` (how the Node host keeps its generated token at rest). */
   readonly EDGECLAW_GATEWAY_TOKEN_HASH?: string;
+  /** Extra gateway credentials as JSON (`gateway.credentials`): [{id, kind, secret, role, scopes}]. */
+  readonly EDGECLAW_GATEWAY_CREDENTIALS?: string;
+  /** Token of the /hooks/* surface (must differ from the gateway token); unset = hooks refuse everything. */
+  readonly EDGECLAW_HOOKS_TOKEN?: string;
   readonly EDGECLAW_QUEUE_CAP?: string;
   readonly EDGECLAW_HISTORY_CAP?: string;
   readonly EDGECLAW_HISTORY_MAX_BYTES?: string;
   readonly EDGECLAW_LOG_LEVEL?: string;
+  readonly EDGECLAW_GATEWAY_MAX_PAYLOAD?: string;
+  readonly EDGECLAW_GATEWAY_MAX_BUFFERED_BYTES?: string;
+  readonly EDGECLAW_GATEWAY_TICK_MS?: string;
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */
 export interface Env extends Vars {
   readonly DB: DbBinding;
   readonly SESSIONS: SessionNamespace;
+  readonly GATEWAY: GatewayNamespace;
+  /** Global run limiter; absent means no global concurrency limit. */
+  readonly LIMITER?: LimiterNamespace;
+  /** Recent log lines (Node keeps a bounded ring; Workers have none). */
+  readonly LOGS?: LogTail;
   /** Declared by the host; absent means the Workers defaults (no exec, no local files). */
   readonly CAPABILITIES?: Capabilities;
 }

@@ -16,6 +16,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'run the gateway in the foreground (flags: --config --host --port --data-dir --log-level)',
     run: (argv, env) => startServerMain(argv, env),
   },
+  defender: { summary: 'defender check: score JSON Lines {"id","kind","text"} from stdin', run: async (argv) => (await import('./defender.ts')).defenderMain(argv) },
+  telegram: { summary: 'manage the Telegram webhook: set-webhook | delete-webhook | info', run: async (argv, env) => (await import('./telegram.ts')).telegramCommand.run(argv, env) },
 };
 
 function usage(): string {

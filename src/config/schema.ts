@@ -4,12 +4,20 @@
  * Node host also reads a JSON5 file and flattens it to the same names.
  */
 import { z } from 'zod';
+import { CredentialSchema } from '../gateway/credentials.ts';
 
 const port = z.coerce
   .number({ error: 'expected an integer port between 0 and 65535' })
   .int('expected an integer port between 0 and 65535')
   .min(0, 'expected an integer port between 0 and 65535')
   .max(65535, 'expected an integer port between 0 and 65535');
+
+const nonNegativeInt = (max: number) =>
+  z.coerce
+    .number({ error: `expected an integer between 0 and ${max}` })
+    .int(`expected an integer between 0 and ${max}`)
+    .min(0, `expected an integer between 0 and ${max}`)
+    .max(max, `expected an integer between 0 and ${max}`);
 
 const positiveInt = (max: number) =>
   z.coerce
@@ -34,22 +42,57 @@ export const ConfigSchema = z.strictObject({
         .string()
         .min(16, 'expected at least 16 characters (or sha256:<64 hex digits>)')
         .optional(),
+      /** More credentials, each with a role and granted scopes (see README, Security model). */
+      credentials: z.array(CredentialSchema).max(256).default([]),
+      /** Largest inbound frame after the handshake (bytes); bigger frames close the socket with 1009. */
+      maxPayload: positiveInt(64 * 1024 * 1024).default(1024 * 1024),
+      /** Bytes queued to one socket before it counts as a slow consumer (events dropped or socket closed). */
+      maxBufferedBytes: positiveInt(1024 * 1024 * 1024).default(8 * 1024 * 1024),
+      /** Interval of `tick` events (advertised in hello-ok). */
+      tickIntervalMs: positiveInt(3_600_000).default(30_000),
+      /** Node: peers whose X-Forwarded-For is trusted for the client address (e.g. a local nginx). */
+      trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()])).max(64).default([]),
+    })
+    .default({ credentials: [], maxPayload: 1024 * 1024, maxBufferedBytes: 8 * 1024 * 1024, tickIntervalMs: 30_000, trustedProxies: [] }),
+  hooks: z
+    .strictObject({
+      /** Token of POST /hooks/wake and /hooks/agent; unset keeps hooks off. Must differ from gateway.token. */
+      token: z.string().min(16, 'expected at least 16 characters').optional(),
     })
     .default({}),
   queue: z
     .strictObject({
-      /** Per-session queue cap; a full queue rejects new items with QUEUE_FULL (never silently). */
+      /** Per-session queue cap; what happens beyond it is the drop policy. */
       cap: positiveInt(10_000).default(20),
+      /** What a message does while a run is active (openclaw-protocol.md §8). */
+      mode: z.enum(['steer', 'followup', 'collect', 'interrupt']).default('steer'),
+      /** At the cap: `summarize` drops the oldest and injects a summary turn, `old` drops the oldest, `new` rejects with QUEUE_FULL. */
+      drop: z.enum(['summarize', 'old', 'new']).default('summarize'),
+      /** Collect mode's quiet window (ms) before queued messages merge into one turn; 0 disables waiting. */
+      debounceMs: nonNegativeInt(60_000).default(500),
+      /** Per-channel modes, `channel=mode` pairs separated by commas (e.g. `telegram=collect,slack=followup`). */
+      byChannel: z
+        .string()
+        .regex(/^$|^[a-z0-9_-]+=(steer|followup|collect|interrupt)(,[a-z0-9_-]+=(steer|followup|collect|interrupt))*$/, 'expected channel=mode pairs separated by commas (modes: steer, followup, collect, interrupt)')
+        .default(''),
+      /** Runs at once across all sessions (global concurrency limit); further turns wait, reported as `deferred`. */
+      maxConcurrent: positiveInt(10_000).default(8),
+      /** Idempotency keys remembered per session (the dedupe window by count); also bounds finished runs kept. */
+      idempotencyCap: positiveInt(1_000_000).default(5_000),
+      /** Idempotency keys are forgotten after this long (ms). */
+      idempotencyTtlMs: positiveInt(30 * 86_400_000).default(86_400_000),
     })
-    .default({ cap: 20 }),
+    .default({ cap: 20, mode: 'steer', drop: 'summarize', debounceMs: 500, byChannel: '', maxConcurrent: 8, idempotencyCap: 5_000, idempotencyTtlMs: 86_400_000 }),
   history: z
     .strictObject({
-      /** Per-session history rows kept; the oldest are compacted first. */
-      cap: positiveInt(100_000).default(200),
+      /** Per-session history rows kept; the oldest are compacted into a summary row first. */
+      cap: positiveInt(100_000).default(1_000),
       /** Per-session history bytes kept (payload text). */
       maxBytes: positiveInt(1 << 30).default(1 << 20),
+      /** Tool results longer than this (bytes) are truncated before storage. */
+      toolResultMaxBytes: positiveInt(1 << 24).default(16_384),
     })
-    .default({ cap: 200, maxBytes: 1 << 20 }),
+    .default({ cap: 1_000, maxBytes: 1 << 20, toolResultMaxBytes: 16_384 }),
   durableObjects: z
     .strictObject({
       /** Node host: most objects kept open at once (each holds SQLite file handles); idle ones are evicted first. */
@@ -72,9 +115,21 @@ export const ENV_OVERRIDES = {
   EDGECLAW_DATA_DIR: 'dataDir',
   EDGECLAW_LOG_LEVEL: 'logLevel',
   EDGECLAW_GATEWAY_TOKEN: 'gateway.token',
+  EDGECLAW_HOOKS_TOKEN: 'hooks.token',
+  EDGECLAW_GATEWAY_MAX_PAYLOAD: 'gateway.maxPayload',
+  EDGECLAW_GATEWAY_MAX_BUFFERED_BYTES: 'gateway.maxBufferedBytes',
+  EDGECLAW_GATEWAY_TICK_MS: 'gateway.tickIntervalMs',
   EDGECLAW_QUEUE_CAP: 'queue.cap',
+  EDGECLAW_QUEUE_MODE: 'queue.mode',
+  EDGECLAW_QUEUE_DROP: 'queue.drop',
+  EDGECLAW_DEBOUNCE_MS: 'queue.debounceMs',
+  EDGECLAW_QUEUE_BY_CHANNEL: 'queue.byChannel',
+  EDGECLAW_MAX_CONCURRENT: 'queue.maxConcurrent',
+  EDGECLAW_IDEMPOTENCY_CAP: 'queue.idempotencyCap',
+  EDGECLAW_IDEMPOTENCY_TTL_MS: 'queue.idempotencyTtlMs',
   EDGECLAW_HISTORY_CAP: 'history.cap',
   EDGECLAW_HISTORY_MAX_BYTES: 'history.maxBytes',
+  EDGECLAW_TOOL_RESULT_MAX_BYTES: 'history.toolResultMaxBytes',
   EDGECLAW_DO_MAX_ACTIVE: 'durableObjects.maxActive',
   EDGECLAW_DO_IDLE_EVICT_MS: 'durableObjects.idleEvictMs',
   EDGECLAW_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',

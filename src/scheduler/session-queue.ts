@@ -1,70 +1,50 @@
 /**
- * The per-session durable FIFO, as plain logic over the DO's SQLite (`ctx.storage.sql`). It never
- * schedules anything itself: callers get back the time the session next needs to wake up, and arm
- * one alarm for it. Every mutation is a single transaction, so a crash at any point leaves either the
- * old or the new state, never half of one.
+ * The per-session durable scheduler state over the DO's SQLite (`ctx.storage.sql`): the FIFO, the runs
+ * table, idempotency keys and the session's bounded history. It applies the pure decisions of
+ * decide.ts and never schedules anything itself: callers get back wake-up times and arm one alarm.
+ * Callers run each mutation inside one transaction, so a crash leaves the old or the new state.
  */
+import { decideAbort, decideEnqueue, decideNextTurn, decideSteer, resolvePolicy, resolveQueueMode, runIdOf, type GlobalQueueSettings, type TurnDecision } from './decide.ts';
+import { migrateSessionSchema, type Row, type SqlPort } from './session-schema.ts';
+import { SessionHistory, type HistoryLimits, type HistoryPage, type HistoryRole } from './session-history.ts';
+import { addToDropSummary, dropSummaryText, type DropSummary } from './text.ts';
+import type { DroppedItem, EnqueueInput, EnqueueResult, ItemMeta, QueueMode, QueuePolicy, QueueView, RunState, SessionOverrides, TurnItem, Usage } from './types.ts';
 
-/** The SQL surface we use: `ctx.storage.sql` on workerd and on the Node host. */
-export interface SqlPort {
-  exec<T extends Record<string, SqlValue>>(query: string, ...bindings: SqlValue[]): SqlCursor<T>;
-}
-/** A value SQLite stores. */
-export type SqlValue = string | number | null | ArrayBuffer;
-/** The cursor members we use. */
-export interface SqlCursor<T> {
-  toArray(): T[];
-  one(): T;
-}
+export type { SqlPort, SqlValue, SqlCursor } from './session-schema.ts';
+export type { HistoryEntry, HistoryPage } from './session-history.ts';
+export type { EnqueueInput, EnqueueResult } from './types.ts';
 
 /** Limits of one session's storage; each has a defined overflow behaviour. */
-export interface QueueLimits {
-  /** Queued items at most; beyond it new items are rejected with reason `queue_full`. */
+export interface QueueLimits extends HistoryLimits {
+  /** Default queue cap when no policy is passed (the config's `queue.cap`). */
   readonly queueCap: number;
-  /** History rows at most; the oldest are deleted first. */
-  readonly historyCap: number;
-  /** History payload bytes at most; the oldest are deleted first (the newest row always stays). */
-  readonly historyMaxBytes: number;
-  /** Remembered idempotency keys at most; the oldest are forgotten first (the dedupe window). */
+  /** Remembered idempotency keys at most; the oldest are forgotten first. Also bounds finished runs kept. */
   readonly idempotencyCap: number;
+  /** Idempotency keys older than this are forgotten. */
+  readonly idempotencyTtlMs: number;
 }
-
-/** An item as producers hand it in. */
-export interface EnqueueInput {
-  /** Producer's idempotency key (transport message id, client key); a repeat is acknowledged, not queued. */
-  readonly key?: string;
-  readonly text: string;
-  /** Earliest processing time (ms since epoch); the FIFO still holds later items behind it. */
-  readonly availableAt?: number;
-}
-
-/** Outcome of an enqueue: a value, never a throw, for expected results. */
-export type EnqueueResult =
-  | { status: 'queued'; seq: number; position: number; wakeAt: number }
-  | { status: 'duplicate'; seq: number }
-  | { status: 'rejected'; reason: 'queue_full'; cap: number };
 
 /** A queued item. */
-export interface QueuedItem {
-  seq: number;
+export interface QueuedItem extends ItemMeta {
   key: string | null;
   text: string;
-  enqueuedAt: number;
-  availableAt: number;
-  attempts: number;
+  runId: string;
 }
 
-/** A processed item, kept in bounded history. */
-export interface HistoryEntry {
+/** A run row. */
+export interface RunRecord {
+  runId: string;
   seq: number;
-  key: string | null;
-  role: string;
-  text: string;
-  enqueuedAt: number;
-  processedAt: number;
+  state: RunState;
+  mergedInto: string | null;
+  reason: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  usage: Usage;
 }
 
-/** Counters for status output and the global index. */
+/** Counters for the global index. */
 export interface QueueStatus {
   queued: number;
   processed: number;
@@ -73,39 +53,42 @@ export interface QueueStatus {
   headAvailableAt: number | null;
 }
 
-const SCHEMA_VERSION = 1;
-const DDL: readonly string[] = [
-  `CREATE TABLE IF NOT EXISTS session_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS queue (
-     seq INTEGER PRIMARY KEY, item_key TEXT, text TEXT NOT NULL,
-     enqueued_at INTEGER NOT NULL, available_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)`,
-  `CREATE TABLE IF NOT EXISTS history (
-     seq INTEGER PRIMARY KEY, item_key TEXT, role TEXT NOT NULL, text TEXT NOT NULL,
-     bytes INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, processed_at INTEGER NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS idempotency (item_key TEXT PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL)`,
-  `CREATE INDEX IF NOT EXISTS idempotency_seq ON idempotency (seq)`,
-];
+/** Counters plus the active run and usage totals, for status output. */
+export interface SessionStatus extends QueueStatus {
+  activeRunId: string | null;
+  usage: Usage & { runs: number };
+}
 
-type Row = Record<string, SqlValue>;
+/** What a finished turn produced. */
+export interface TurnOutcome {
+  state: 'done' | 'aborted' | 'failed';
+  messages?: readonly { role: 'assistant' | 'tool'; text: string }[];
+  usage?: Partial<Usage>;
+  error?: string;
+}
 
-/** Durable FIFO + bounded history of one session. */
+/** A started turn. */
+export interface StartedTurn {
+  runId: string;
+  items: TurnItem[];
+}
+
+/** Durable scheduler state of one session. */
 export class SessionQueue {
   readonly #sql: SqlPort;
   readonly #limits: QueueLimits;
+  /** The session's bounded history. */
+  readonly history: SessionHistory;
 
   constructor(sql: SqlPort, limits: QueueLimits) {
     this.#sql = sql;
     this.#limits = limits;
+    this.history = new SessionHistory(sql, limits);
   }
 
-  /** Creates or upgrades the tables (idempotent; call inside blockConcurrencyWhile). */
+  /** Creates or upgrades the tables (idempotent; run inside blockConcurrencyWhile and a transaction). */
   migrate(): void {
-    for (const ddl of DDL) this.#sql.exec(ddl);
-    const current = Number(this.#meta('schema_version') ?? 0);
-    if (current > SCHEMA_VERSION) {
-      throw new Error(`session storage schema v${current} is newer than this build (v${SCHEMA_VERSION}); upgrade edgeclaw`);
-    }
-    if (current < SCHEMA_VERSION) this.#setMeta('schema_version', String(SCHEMA_VERSION));
+    migrateSessionSchema(this.#sql, (k) => this.#meta(k), (k, v) => this.#setMeta(k, v));
   }
 
   /** The session key this object serves, recorded on first enqueue. */
@@ -120,75 +103,162 @@ export class SessionQueue {
     else if (existing !== key) throw new Error(`session object bound to another key`);
   }
 
-  /** Appends an item unless it is a duplicate or the queue is full. Caller must run this in a transaction. */
-  enqueue(input: EnqueueInput, now: number): EnqueueResult {
-    if (input.key !== undefined) {
-      const seen = this.#sql.exec<Row>(`SELECT seq FROM idempotency WHERE item_key = ?`, input.key).toArray()[0];
-      if (seen) return { status: 'duplicate', seq: Number(seen.seq) };
+  /** Per-session overrides (sessions.patch). */
+  overrides(): SessionOverrides {
+    return JSON.parse(this.#meta('overrides') ?? '{}') as SessionOverrides;
+  }
+
+  /** Merges overrides; a `null` value clears that override. Returns the result. */
+  patch(changes: { [K in keyof SessionOverrides]?: SessionOverrides[K] | null }): SessionOverrides {
+    const next: Record<string, unknown> = { ...this.overrides() };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete next[k];
+      else if (v !== undefined) next[k] = v;
     }
-    const queued = Number(this.#sql.exec<Row>(`SELECT COUNT(*) AS n FROM queue`).one().n);
-    if (queued >= this.#limits.queueCap) return { status: 'rejected', reason: 'queue_full', cap: this.#limits.queueCap };
+    this.#setMeta('overrides', JSON.stringify(next));
+    return next as SessionOverrides;
+  }
+
+  /** The scheduling state the pure decisions read. */
+  view(): QueueView {
+    const items = this.#sql.exec<Row>(`SELECT seq, mode, thread, channel, enqueued_at, available_at FROM queue ORDER BY seq`).toArray().map(toMeta);
+    const a = this.#sql.exec<Row>(`SELECT run_id, thread, channel FROM runs WHERE state = 'running' LIMIT 1`).toArray()[0];
+    return { items, active: a ? { runId: String(a.run_id), thread: str(a.thread), channel: str(a.channel) } : null };
+  }
+
+  /** Resolves the item's mode and the session's policy from settings, then enqueues. */
+  enqueueWith(input: EnqueueInput, global: GlobalQueueSettings, now: number): EnqueueResult & { abortActive?: boolean } {
+    const ov = this.overrides();
+    const mode = resolveQueueMode({ request: input.queueMode, session: ov, channel: input.channel, global });
+    return this.enqueue(input, now, resolvePolicy(global, ov, mode));
+  }
+
+  /** Appends an item unless it is a duplicate or rejected by the cap; applies drops and interrupts. */
+  enqueue(input: EnqueueInput, now: number, policy?: QueuePolicy): EnqueueResult & { abortActive?: boolean } {
+    const p = policy ?? { mode: input.queueMode ?? 'followup', cap: this.#limits.queueCap, drop: 'new', debounceMs: 0 };
+    if (input.key !== undefined) {
+      const seen = this.#sql
+        .exec<Row>(`SELECT seq FROM idempotency WHERE item_key = ? AND at > ?`, input.key, now - this.#limits.idempotencyTtlMs)
+        .toArray()[0];
+      if (seen) return { status: 'duplicate', seq: Number(seen.seq), runId: runIdOf(Number(seen.seq)), state: this.run(runIdOf(Number(seen.seq)))?.state ?? 'unknown' };
+    }
+    const view = this.view();
+    const d = decideEnqueue(view, p);
+    if (d.kind === 'reject') return { status: 'rejected', reason: 'queue_full', cap: p.cap, retryAfterMs: 1_000 };
+    const dropped = this.#endQueued(d.drop, 'dropped', p.drop, now);
+    if (p.drop === 'summarize' && dropped.length > 0) {
+      const prev = this.#meta('drop_summary');
+      const summary = addToDropSummary(prev ? (JSON.parse(prev) as DropSummary) : null, dropped.map((x) => x.text));
+      this.#setMeta('drop_summary', JSON.stringify(summary));
+    }
+    const aborted = this.#endQueued(d.abortQueued, 'aborted', 'superseded by interrupt', now);
     const seq = this.#nextSeq();
     const availableAt = Math.max(now, input.availableAt ?? now);
+    const runId = runIdOf(seq);
     this.#sql.exec(
-      `INSERT INTO queue (seq, item_key, text, enqueued_at, available_at) VALUES (?, ?, ?, ?, ?)`,
-      seq, input.key ?? null, input.text, now, availableAt,
+      `INSERT INTO queue (seq, item_key, text, enqueued_at, available_at, mode, thread, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      seq, input.key ?? null, input.text, now, availableAt, p.mode, input.thread ?? null, input.channel ?? null,
     );
-    if (input.key !== undefined) {
-      this.#sql.exec(`INSERT INTO idempotency (item_key, seq, at) VALUES (?, ?, ?)`, input.key, seq, now);
-      this.#sql.exec(
-        `DELETE FROM idempotency WHERE seq <= (SELECT seq FROM idempotency ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
-        this.#limits.idempotencyCap,
-      );
+    this.#sql.exec(`INSERT INTO runs (run_id, seq, state, thread, channel, created_at) VALUES (?, ?, 'queued', ?, ?, ?)`, runId, seq, input.thread ?? null, input.channel ?? null, now);
+    if (input.key !== undefined) this.#remember(input.key, seq, now);
+    this.#pruneRuns();
+    const after = this.view();
+    const next = decideNextTurn(after, p.debounceMs, now);
+    return {
+      status: 'queued', seq, runId, mode: p.mode,
+      position: after.items.length,
+      wakeAt: next.kind === 'wait' ? next.until : now,
+      ...(dropped.length ? { dropped: dropped.map(({ text: _t, ...x }) => x) } : {}),
+      ...(aborted.length ? { aborted: aborted.map(({ text: _t, ...x }) => x) } : {}),
+      ...(d.abortActive ? { abortActive: true } : {}),
+    };
+  }
+
+  /** What the drain loop should do now. */
+  nextTurn(now: number, debounceMs: number): TurnDecision {
+    return decideNextTurn(this.view(), debounceMs, now);
+  }
+
+  /** Starts a turn over `seqs`: the first item's run goes `running`, the others merge into it; user turns go to history. */
+  startTurn(seqs: readonly number[], now: number): StartedTurn {
+    const leader = runIdOf(seqs[0]!);
+    const items: TurnItem[] = [];
+    const summary = this.#meta('drop_summary');
+    const entries: { role: HistoryRole; text: string; seq?: number; runId?: string; key?: string | null; enqueuedAt?: number }[] = [];
+    if (summary) {
+      const text = dropSummaryText(JSON.parse(summary) as DropSummary);
+      items.push({ seq: null, runId: null, text, key: null, thread: null, channel: null, synthetic: true });
+      entries.push({ role: 'system', text, runId: leader });
+      this.#deleteMeta('drop_summary');
     }
-    const head = this.head();
-    return { status: 'queued', seq, position: queued + 1, wakeAt: head ? head.availableAt : availableAt };
+    const taken = this.#take(seqs, leader, now);
+    items.push(...taken.items);
+    entries.push(...taken.entries);
+    this.#sql.exec(`UPDATE runs SET state = 'running', started_at = ? WHERE run_id = ?`, now, leader);
+    this.history.append(entries, now);
+    return { runId: leader, items };
   }
 
-  /** The oldest queued item (due or not), or null when the queue is empty. */
-  head(): QueuedItem | null {
-    const row = this.#sql.exec<Row>(`SELECT * FROM queue ORDER BY seq LIMIT 1`).toArray()[0];
-    return row ? toItem(row) : null;
+  /** Moves the steering items for the active run into it (in order) and returns them. */
+  steer(now: number): TurnItem[] {
+    const view = this.view();
+    const seqs = decideSteer(view, now);
+    if (!view.active || seqs.length === 0) return [];
+    const taken = this.#take(seqs, view.active.runId, now);
+    this.history.append(taken.entries, now);
+    return taken.items;
   }
 
-  /** Counts an attempt on an item before it is processed (so a crash-looping item is visible). */
-  markAttempt(seq: number): void {
-    this.#sql.exec(`UPDATE queue SET attempts = attempts + 1 WHERE seq = ?`, seq);
-  }
-
-  /**
-   * Moves a processed item from the queue into history and prunes history to its caps.
-   * Idempotent: completing an item twice (redelivery after a crash) changes nothing the second time.
-   */
-  complete(item: QueuedItem, role: string, text: string, now: number): void {
-    // Already moved to history by an earlier completion: counting it again would inflate `processed`.
-    if (this.#sql.exec<Row>(`SELECT 1 AS found FROM queue WHERE seq = ?`, item.seq).toArray().length === 0) return;
-    const bytes = new TextEncoder().encode(text).byteLength;
+  /** Ends the active run and every run merged into it; records replies (tool results truncated) and usage. */
+  finishTurn(runId: string, outcome: TurnOutcome, now: number): void {
+    const run = this.run(runId);
+    if (!run || run.state !== 'running') return; // already ended (redelivery): change nothing
+    const u = { inputTokens: outcome.usage?.inputTokens ?? 0, outputTokens: outcome.usage?.outputTokens ?? 0, costUsd: outcome.usage?.costUsd ?? 0 };
     this.#sql.exec(
-      `INSERT OR IGNORE INTO history (seq, item_key, role, text, bytes, enqueued_at, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      item.seq, item.key, role, text, bytes, item.enqueuedAt, now,
+      `UPDATE runs SET state = ?, reason = ?, ended_at = ?, input_tokens = ?, output_tokens = ?, cost_usd = ? WHERE run_id = ?`,
+      outcome.state, outcome.error ?? null, now, u.inputTokens, u.outputTokens, u.costUsd, runId,
     );
-    this.#sql.exec(`DELETE FROM queue WHERE seq = ?`, item.seq);
-    this.#incrementProcessed();
-    this.#pruneHistory();
+    this.#sql.exec(`UPDATE runs SET state = ?, ended_at = ? WHERE merged_into = ? AND state = 'queued'`, outcome.state, now, runId);
+    const totals = this.usage();
+    this.#setMeta('usage', JSON.stringify({ inputTokens: totals.inputTokens + u.inputTokens, outputTokens: totals.outputTokens + u.outputTokens, costUsd: totals.costUsd + u.costUsd, runs: totals.runs + 1 }));
+    const entries: { role: HistoryRole; text: string; runId: string }[] = (outcome.messages ?? []).map((m) => ({ role: m.role, text: m.text, runId }));
+    if (outcome.state !== 'done') entries.push({ role: 'system', text: `[run ${runId} ${outcome.state}${outcome.error ? `: ${outcome.error}` : ''}]`, runId });
+    this.history.append(entries, now);
+    this.#pruneRuns();
   }
 
-  /** The newest `limit` history entries in order (oldest first). */
-  history(limit: number): HistoryEntry[] {
-    return this.#sql
-      .exec<Row>(
-        `SELECT * FROM (SELECT * FROM history ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC`,
-        Math.max(0, Math.floor(limit)),
-      )
-      .toArray()
-      .map((r) => ({
-        seq: Number(r.seq),
-        key: r.item_key === null ? null : String(r.item_key),
-        role: String(r.role),
-        text: String(r.text),
-        enqueuedAt: Number(r.enqueued_at),
-        processedAt: Number(r.processed_at),
-      }));
+  /** Cancels queued turns (all, or the named run) and says whether the active run must be aborted too. */
+  abort(now: number, runId?: string): { aborted: DroppedItem[]; abortActive: string | null } {
+    const view = this.view();
+    const d = decideAbort(view, runId);
+    const aborted = this.#endQueued(d.abortQueued, 'aborted', 'aborted by request', now).map(({ text: _t, ...x }) => x);
+    return { aborted, abortActive: d.abortActive ? view.active!.runId : null };
+  }
+
+  /** Marks runs left `running` by a dead process `interrupted` and reports each in history. Returns their ids. */
+  recoverInterrupted(now: number): string[] {
+    const ids = this.#sql.exec<Row>(`SELECT run_id FROM runs WHERE state = 'running' ORDER BY seq`).toArray().map((r) => String(r.run_id));
+    for (const id of ids) {
+      this.#sql.exec(`UPDATE runs SET state = 'interrupted', reason = 'process restarted', ended_at = ? WHERE run_id = ? OR (merged_into = ? AND state = 'queued')`, now, id, id);
+      this.history.append([{ role: 'system', runId: id, text: `[run ${id} was interrupted by a restart before it finished; its messages were not answered]` }], now);
+    }
+    return ids;
+  }
+
+  /** A run by id (null once pruned). */
+  run(runId: string): RunRecord | null {
+    const r = this.#sql.exec<Row>(`SELECT * FROM runs WHERE run_id = ?`, runId).toArray()[0];
+    return r ? toRun(r) : null;
+  }
+
+  /** The newest runs, newest first. */
+  runs(limit: number): RunRecord[] {
+    return this.#sql.exec<Row>(`SELECT * FROM runs ORDER BY seq DESC LIMIT ?`, limit).toArray().map(toRun);
+  }
+
+  /** The oldest queued item, or null. */
+  head(): QueuedItem | null {
+    return this.pending(1)[0] ?? null;
   }
 
   /** Queued items in order. */
@@ -196,18 +266,83 @@ export class SessionQueue {
     return this.#sql.exec<Row>(`SELECT * FROM queue ORDER BY seq LIMIT ?`, limit).toArray().map(toItem);
   }
 
+  /** The session's usage totals. */
+  usage(): Usage & { runs: number } {
+    return { inputTokens: 0, outputTokens: 0, costUsd: 0, runs: 0, ...(JSON.parse(this.#meta('usage') ?? '{}') as object) };
+  }
+
+  /** Pages history (see SessionHistory.page). */
+  historyPage(limit: number, cursor: string | null = null): HistoryPage {
+    return this.history.page(limit, cursor);
+  }
+
+  /** Archives the history and starts a fresh window; queue, runs and idempotency keys stay. */
+  reset(now: number): { archived: number; epoch: number } {
+    const epoch = Number(this.#meta('epoch') ?? 0) + 1;
+    const archived = this.history.archiveAll(epoch, now);
+    this.#setMeta('epoch', String(epoch));
+    this.history.append([{ role: 'system', text: `[session reset: ${archived} earlier rows archived]` }], now);
+    return { archived, epoch };
+  }
+
   /** Counters. */
-  status(): QueueStatus {
-    const q = this.#sql.exec<Row>(`SELECT COUNT(*) AS n, MIN(available_at) AS first FROM queue`).one();
-    const h = this.#sql.exec<Row>(`SELECT COUNT(*) AS n FROM history`).one();
+  status(): SessionStatus {
+    const q = this.#sql.exec<Row>(`SELECT COUNT(*) AS n FROM queue`).one();
     const head = this.head();
     return {
       queued: Number(q.n),
       processed: Number(this.#meta('processed') ?? 0),
       lastSeq: Number(this.#meta('last_seq') ?? 0),
-      historyRows: Number(h.n),
+      historyRows: this.history.count(),
       headAvailableAt: head ? head.availableAt : null,
+      activeRunId: this.view().active?.runId ?? null,
+      usage: this.usage(),
     };
+  }
+
+  /** Removes queued items and ends their runs in `state` with `reason`. */
+  #endQueued(seqs: readonly number[], state: RunState, reason: string, now: number): (DroppedItem & { text: string })[] {
+    const out: (DroppedItem & { text: string })[] = [];
+    for (const seq of seqs) {
+      const row = this.#sql.exec<Row>(`SELECT item_key, text FROM queue WHERE seq = ?`, seq).toArray()[0];
+      if (!row) continue;
+      this.#sql.exec(`DELETE FROM queue WHERE seq = ?`, seq);
+      this.#sql.exec(`UPDATE runs SET state = ?, reason = ?, ended_at = ? WHERE seq = ?`, state, reason, now, seq);
+      out.push({ seq, runId: runIdOf(seq), key: str(row.item_key), text: String(row.text) });
+    }
+    return out;
+  }
+
+  /** Takes queued items into run `into` (merging all but the leader); returns turn items and history rows. */
+  #take(seqs: readonly number[], into: string, now: number) {
+    const items: TurnItem[] = [];
+    const entries: { role: HistoryRole; text: string; seq: number; runId: string; key: string | null; enqueuedAt: number }[] = [];
+    for (const seq of seqs) {
+      const row = this.#sql.exec<Row>(`SELECT * FROM queue WHERE seq = ?`, seq).toArray()[0];
+      if (!row) throw new Error(`item ${seq} is not queued`);
+      const it = toItem(row);
+      this.#sql.exec(`DELETE FROM queue WHERE seq = ?`, seq);
+      if (it.runId !== into) this.#sql.exec(`UPDATE runs SET merged_into = ?, started_at = ? WHERE run_id = ?`, into, now, it.runId);
+      items.push({ seq, runId: it.runId, text: it.text, key: it.key, thread: it.thread, channel: it.channel, synthetic: false });
+      entries.push({ role: 'user', text: it.text, seq, runId: it.runId, key: it.key, enqueuedAt: it.enqueuedAt });
+    }
+    this.#setMeta('processed', String(Number(this.#meta('processed') ?? 0) + seqs.length));
+    return { items, entries };
+  }
+
+  #remember(key: string, seq: number, now: number): void {
+    this.#sql.exec(`INSERT INTO idempotency (item_key, seq, at) VALUES (?, ?, ?) ON CONFLICT(item_key) DO UPDATE SET seq = excluded.seq, at = excluded.at`, key, seq, now);
+    this.#sql.exec(`DELETE FROM idempotency WHERE at <= ?`, now - this.#limits.idempotencyTtlMs);
+    this.#sql.exec(`DELETE FROM idempotency WHERE seq <= (SELECT seq FROM idempotency ORDER BY seq DESC LIMIT 1 OFFSET ?)`, this.#limits.idempotencyCap);
+  }
+
+  /** Keeps at most idempotencyCap finished runs (queued and running ones always stay). */
+  #pruneRuns(): void {
+    this.#sql.exec(
+      `DELETE FROM runs WHERE state NOT IN ('queued', 'running') AND seq <= (
+         SELECT seq FROM runs WHERE state NOT IN ('queued', 'running') ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+      this.#limits.idempotencyCap,
+    );
   }
 
   #nextSeq(): number {
@@ -216,47 +351,34 @@ export class SessionQueue {
     return seq;
   }
 
-  #incrementProcessed(): void {
-    this.#setMeta('processed', String(Number(this.#meta('processed') ?? 0) + 1));
-  }
-
-  #pruneHistory(): void {
-    const { historyCap, historyMaxBytes } = this.#limits;
-    this.#sql.exec(
-      `DELETE FROM history WHERE seq <= (SELECT seq FROM history ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
-      historyCap,
-    );
-    // Keep the newest rows whose running byte total fits; the newest row always stays.
-    this.#sql.exec(
-      `DELETE FROM history WHERE seq < (
-         SELECT COALESCE(MIN(seq), (SELECT MAX(seq) FROM history)) FROM (
-           SELECT seq, SUM(bytes) OVER (ORDER BY seq DESC) AS running FROM history
-         ) WHERE running <= ?
-       ) AND seq < (SELECT MAX(seq) FROM history)`,
-      historyMaxBytes,
-    );
-  }
-
   #meta(key: string): string | null {
     const row = this.#sql.exec<Row>(`SELECT value FROM session_meta WHERE key = ?`, key).toArray()[0];
     return row ? String(row.value) : null;
   }
 
   #setMeta(key: string, value: string): void {
-    this.#sql.exec(
-      `INSERT INTO session_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      key, value,
-    );
+    this.#sql.exec(`INSERT INTO session_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value);
+  }
+
+  #deleteMeta(key: string): void {
+    this.#sql.exec(`DELETE FROM session_meta WHERE key = ?`, key);
   }
 }
 
-function toItem(row: Row): QueuedItem {
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function toMeta(r: Row): ItemMeta {
+  return { seq: Number(r.seq), mode: String(r.mode) as QueueMode, thread: str(r.thread), channel: str(r.channel), enqueuedAt: Number(r.enqueued_at), availableAt: Number(r.available_at) };
+}
+
+function toItem(r: Row): QueuedItem {
+  return { ...toMeta(r), key: str(r.item_key), text: String(r.text), runId: runIdOf(Number(r.seq)) };
+}
+
+function toRun(r: Row): RunRecord {
   return {
-    seq: Number(row.seq),
-    key: row.item_key === null ? null : String(row.item_key),
-    text: String(row.text),
-    enqueuedAt: Number(row.enqueued_at),
-    availableAt: Number(row.available_at),
-    attempts: Number(row.attempts),
+    runId: String(r.run_id), seq: Number(r.seq), state: String(r.state) as RunState, mergedInto: str(r.merged_into), reason: str(r.reason),
+    createdAt: Number(r.created_at), startedAt: r.started_at === null ? null : Number(r.started_at), endedAt: r.ended_at === null ? null : Number(r.ended_at),
+    usage: { inputTokens: Number(r.input_tokens), outputTokens: Number(r.output_tokens), costUsd: Number(r.cost_usd) },
   };
 }

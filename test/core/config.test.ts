@@ -15,7 +15,7 @@ function problems(file: unknown, env: Record<string, string> = {}) {
 describe('config schema', () => {
   it('fills every default from an empty file', () => {
     const c = resolveConfig({}, {}, 'defaults');
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 18789, dataDir: './data', queue: { cap: 20 }, history: { cap: 200 } });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 18789, dataDir: './data', queue: { cap: 20, mode: 'steer', drop: 'summarize', debounceMs: 500, maxConcurrent: 8, idempotencyCap: 5_000, idempotencyTtlMs: 86_400_000 }, history: { cap: 1_000 } });
     expect(c.gateway.token).toBeUndefined();
   });
 
@@ -30,8 +30,8 @@ describe('config schema', () => {
   });
 
   it('reports unknown keys with the allowed ones, at any depth', () => {
-    expect(problems({ queue: { cap: 2, mode: 'x' } })).toEqual([
-      { key: 'queue.mode', source: 'edgeclaw.json5', value: undefined, expected: 'unknown key (allowed: cap)' },
+    expect(problems({ queue: { cap: 2, capp: 'x' } })).toEqual([
+      { key: 'queue.capp', source: 'edgeclaw.json5', value: undefined, expected: 'unknown key (allowed: cap, mode, drop, debounceMs, byChannel, maxConcurrent, idempotencyCap, idempotencyTtlMs)' },
     ]);
   });
 

@@ -2,7 +2,7 @@
 // crashed with SIGKILL and restarted on the same data dir.
 import { afterAll, beforeAll } from 'vitest';
 import { describeFoundation } from '../contract/foundation.ts';
-import { TEST_QUEUE_CAP, TEST_TOKEN } from '../contract/constants.ts';
+import { TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from '../contract/constants.ts';
 import type { Harness } from '../contract/harness.ts';
 import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
 
@@ -13,6 +13,7 @@ const serverEnv = {
   EDGECLAW_DATA_DIR: dir.path,
   EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
   EDGECLAW_QUEUE_CAP: String(TEST_QUEUE_CAP),
+  EDGECLAW_QUEUE_DROP: TEST_QUEUE_DROP,
 };
 let server: ServerProcess;
 

@@ -115,7 +115,7 @@ describe('node server lifecycle', () => {
     track(s);
     expect(await s.exited).toBe(2);
     expect(s.stderr()).toContain(`port (${file}) = "eighty": expected an integer port between 0 and 65535`);
-    expect(s.stderr()).toContain(`queue.capp (${file}): unknown key (allowed: cap)`);
+    expect(s.stderr()).toContain(`queue.capp (${file}): unknown key (allowed: cap, mode, drop, debounceMs, byChannel, maxConcurrent, idempotencyCap, idempotencyTtlMs)`);
     expect(s.stderr()).toContain(`histroy (${file}): unknown key (allowed: host, port, dataDir`);
     writeFileSync(file, '{ port: ');
     const t = runServer({ EDGECLAW_CONFIG: file, EDGECLAW_DATA_DIR: join(dir, 'data') });
@@ -127,7 +127,7 @@ describe('node server lifecycle', () => {
   it('applies the config file, with env overriding it and flags overriding env', async () => {
     const dir = temp();
     const file = join(dir, 'edgeclaw.json5');
-    writeFileSync(file, `{ port: 1, queue: { cap: 2 }, gateway: { token: "file-token-0123456789" } }`);
+    writeFileSync(file, `{ port: 1, queue: { cap: 2, drop: "new" }, gateway: { token: "file-token-0123456789" } }`);
     const s = await spawnServer({ EDGECLAW_CONFIG: file, EDGECLAW_DATA_DIR: join(dir, 'data'), PORT: '2', EDGECLAW_QUEUE_CAP: '3' }, ['--port', '0']);
     track(s);
     const auth = { authorization: 'Bearer file-token-0123456789', 'content-type': 'application/json' };

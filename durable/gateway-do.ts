@@ -1,0 +1,251 @@
+/**
+ * GatewayDO: the gateway hub. Operator WebSockets terminate here (hibernation API on workerd, the same
+ * class on the Node host); it sends ticks from its alarm, broadcasts events, tracks runs and answers
+ * the final response of two-phase methods. Protocol logic lives in src/gateway/.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../src/env.ts';
+import { attachmentOf, closeQuietly, handleFrame, openConnection, sendEvent, type ConnectionDeps, type GatewayPolicy, type GatewaySocket } from '../src/gateway/connection.ts';
+import { GatewayStore } from '../src/gateway/gateway-store.ts';
+import { ApprovalStore, type Approval, type ApprovalDecision, type ApprovalRequest } from '../src/gateway/approvals.ts';
+import { METHODS } from '../src/gateway/methods/index.ts';
+import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts';
+import { gatewayPolicyOf } from '../src/gateway/policy.ts';
+import { EDGECLAW_VERSION } from '../src/version.ts';
+
+/** Presence entries included in a hello-ok snapshot (the full list is `system-presence`). */
+const SNAPSHOT_PRESENCE_MAX = 64;
+/** Presence changes within this window go out as one `presence` event. */
+const PRESENCE_COALESCE_MS = 1_000;
+
+export class GatewayDO extends DurableObject<Env> implements Hub {
+  readonly #store: GatewayStore;
+  readonly #approvals: ApprovalStore;
+  readonly #approvalWaiters = new Map<string, Set<() => void>>();
+  readonly #policy: GatewayPolicy;
+  readonly #startedAt = Date.now();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #presenceTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new GatewayStore(ctx.storage.sql);
+    this.#approvals = new ApprovalStore(ctx.storage.sql);
+    this.#policy = gatewayPolicyOf(env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#store.migrate();
+      this.#approvals.migrate();
+    });
+  }
+
+  /** Workers entry: upgrades the request and accepts the socket. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
+    const { 0: client, 1: server } = new WebSocketPair();
+    await this.acceptSocket(server, request.headers.get('cf-connecting-ip') ?? 'unknown');
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Accepts a socket (both hosts): hibernatable, challenge sent, tick alarm armed. */
+  async acceptSocket(ws: WebSocket, remote: string): Promise<void> {
+    this.ctx.acceptWebSocket(ws);
+    openConnection(ws as unknown as GatewaySocket, remote, Date.now());
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.#policy.tickIntervalMs);
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await handleFrame(ws as unknown as GatewaySocket, message, this.#deps());
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    const att = attachmentOf(ws as unknown as GatewaySocket);
+    this.#store.dropConnection(att.connId);
+    if (att.authed) this.#presenceChanged();
+    // 1005/1006 are reserved and cannot be echoed; the runtime already answered the peer's close.
+    if (code !== 1005 && code !== 1006) closeQuietly(ws as unknown as GatewaySocket, code, 'closing');
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.#store.dropConnection(attachmentOf(ws as unknown as GatewaySocket).connId);
+  }
+
+  /** Tick: every authenticated socket gets `tick {ts}`; re-armed while sockets remain. Also expires approvals. */
+  override async alarm(): Promise<void> {
+    await this.#expireApprovals();
+    const sockets = this.ctx.getWebSockets();
+    const ts = Date.now();
+    for (const ws of sockets) sendEvent(ws as unknown as GatewaySocket, 'tick', { ts }, this.#policy, { dropIfSlow: true });
+    if (this.ctx.getWebSockets().length > 0) await this.ctx.storage.setAlarm(Date.now() + this.#policy.tickIntervalMs);
+  }
+
+  async presence(): Promise<PresenceEntry[]> {
+    const self: PresenceEntry = { ts: Date.now(), host: 'edgeclaw', version: EDGECLAW_VERSION, mode: 'gateway', reason: 'self', roles: ['gateway'] };
+    const clients = this.ctx.getWebSockets().map((ws) => attachmentOf(ws as unknown as GatewaySocket)).filter((a) => a.authed).slice(0, 500);
+    return [self, ...clients.map((a) => ({ ts: a.openedAt, ...(a.clientVersion ? { version: a.clientVersion } : {}), ...(a.platform ? { platform: a.platform } : {}), ...(a.clientMode ? { mode: a.clientMode } : {}), ...(a.instanceId ? { instanceId: a.instanceId } : {}), roles: [a.role ?? 'operator'], scopes: a.scopes ?? [] }))];
+  }
+
+  async broadcast(event: string, payload: unknown): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) sendEvent(ws as unknown as GatewaySocket, event, payload, this.#policy, { dropIfSlow: event === 'chat' || event === 'agent' });
+  }
+
+  async trackRun(run: TrackedRun): Promise<void> {
+    this.#store.trackRun(run);
+  }
+
+  async waitRun(runId: string, timeoutMs: number): Promise<TrackedRun | null> {
+    const run = this.#store.run(runId);
+    if (!run || run.status !== 'running' || timeoutMs <= 0) return run;
+    await new Promise<void>((resolve) => {
+      const waiters = this.#waiters.get(runId) ?? new Set();
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0) this.#waiters.delete(runId);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      waiters.add(done);
+      this.#waiters.set(runId, waiters);
+    });
+    return this.#store.run(runId);
+  }
+
+  /**
+   * Opens an approval request (defender `review`) and announces it. Null when too many are pending: the
+   * caller must treat that as deny (fail closed).
+   */
+  async requestApproval(req: ApprovalRequest, ttlMs: number): Promise<Approval | null> {
+    const approval = this.#approvals.create(req, Date.now(), ttlMs);
+    if (approval) {
+      await this.broadcast('exec.approval.requested', approval);
+      const next = await this.ctx.storage.getAlarm();
+      if (next === null || next > approval.expiresAt) await this.ctx.storage.setAlarm(approval.expiresAt);
+    }
+    return approval;
+  }
+
+  /** Waits up to `timeoutMs` for an approval to be resolved or expire; returns its current state. */
+  async waitApproval(id: string, timeoutMs: number): Promise<Approval | null> {
+    await this.#expireApprovals();
+    const current = this.#approvals.get(id);
+    if (!current || current.status !== 'pending' || timeoutMs <= 0) return current;
+    const wait = Math.min(timeoutMs, Math.max(0, current.expiresAt - Date.now()) + 5);
+    await new Promise<void>((resolve) => {
+      const set = this.#approvalWaiters.get(id) ?? new Set();
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.#approvalWaiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, wait);
+      set.add(done);
+      this.#approvalWaiters.set(id, set);
+    });
+    await this.#expireApprovals();
+    return this.#approvals.get(id);
+  }
+
+  async listApprovals(opts: { pendingOnly?: boolean; limit?: number }): Promise<Approval[]> {
+    await this.#expireApprovals();
+    return this.#approvals.list(opts);
+  }
+
+  async resolveApproval(id: string, decision: ApprovalDecision, by: string): Promise<{ approval: Approval; changed: boolean } | null> {
+    const result = this.#approvals.resolve(id, decision, by, Date.now());
+    if (result?.changed) {
+      await this.broadcast('exec.approval.resolved', result.approval);
+      for (const wake of this.#approvalWaiters.get(id) ?? []) wake();
+    }
+    return result;
+  }
+
+  async #expireApprovals(): Promise<void> {
+    for (const id of this.#approvals.expire(Date.now())) {
+      const approval = this.#approvals.get(id);
+      if (approval) await this.broadcast('exec.approval.resolved', approval);
+      for (const wake of this.#approvalWaiters.get(id) ?? []) wake();
+    }
+  }
+
+  /** Milliseconds `key` (an address, for HTTP surfaces) must wait after repeated auth failures. */
+  async authBlockedFor(key: string): Promise<number> {
+    return this.#store.blockedFor(key, Date.now());
+  }
+
+  /** Records a failed HTTP auth attempt for `key`. */
+  async authFailed(key: string): Promise<void> {
+    this.#store.recordFailure(key, Date.now());
+  }
+
+  async uptimeMs(): Promise<number> {
+    return Date.now() - this.#startedAt;
+  }
+
+  /** Called by SessionDO when a run ends: records it, broadcasts chat/agent events, answers owed finals. */
+  async runFinished(run: { runId: string; sessionKey: string; status: 'ok' | 'error' | 'aborted'; text: string; error?: string; startedAt: number }): Promise<void> {
+    const endedAt = Date.now();
+    this.#store.trackRun({ runId: run.runId, sessionKey: run.sessionKey, status: 'running', acceptedAt: run.startedAt });
+    this.#store.finishRun(run.runId, run.status, endedAt, run.text, run.error);
+    const message = { role: 'assistant', content: [{ type: 'text', text: run.text }], timestamp: endedAt };
+    const state = run.status === 'ok' ? 'final' : run.status === 'aborted' ? 'aborted' : 'error';
+    await this.broadcast('chat', { runId: run.runId, sessionKey: run.sessionKey, seq: 1, state, ...(run.text ? { message } : {}), ...(run.error ? { errorMessage: run.error } : {}) });
+    await this.broadcast('agent', { runId: run.runId, sessionKey: run.sessionKey, seq: 1, stream: 'lifecycle', ts: endedAt, data: { phase: run.status === 'ok' ? 'end' : 'error' } });
+    this.#answerFinals(run.runId);
+    for (const wake of this.#waiters.get(run.runId) ?? []) wake();
+  }
+
+  /** Sends the final `res` of every two-phase request waiting on a finished run. */
+  #answerFinals(runId: string): void {
+    const run = this.#store.run(runId);
+    if (!run || run.status === 'running') return;
+    const owed = this.#store.takeFinals(runId);
+    if (owed.length === 0) return;
+    const byConn = new Map(this.ctx.getWebSockets().map((ws) => [attachmentOf(ws as unknown as GatewaySocket).connId, ws]));
+    const payload = {
+      runId,
+      status: run.status === 'ok' ? 'ok' : 'error',
+      summary: run.status === 'ok' ? 'completed' : run.status === 'aborted' ? 'aborted' : 'failed',
+      result: { payloads: run.text ? [{ text: run.text }] : [], meta: { durationMs: (run.endedAt ?? run.acceptedAt) - run.acceptedAt } },
+    };
+    for (const { connId, requestId } of owed) byConn.get(connId)?.send(JSON.stringify({ type: 'res', id: requestId, ok: true, payload }));
+  }
+
+  /** Broadcasts `presence` at most once per second, coalescing bursts of connects and disconnects. */
+  #presenceChanged(): void {
+    if (this.#presenceTimer) return;
+    this.#presenceTimer = setTimeout(() => {
+      this.#presenceTimer = null;
+      void this.presence().then((entries) => {
+        const payload = { presence: entries.slice(0, SNAPSHOT_PRESENCE_MAX) };
+        for (const ws of this.ctx.getWebSockets()) sendEvent(ws as unknown as GatewaySocket, 'presence', payload, this.#policy, { dropIfSlow: true });
+      });
+    }, PRESENCE_COALESCE_MS);
+  }
+
+  #deps(): ConnectionDeps {
+    return {
+      env: this.env,
+      hub: this,
+      registry: METHODS,
+      policy: this.#policy,
+      limiter: this.#store,
+      now: () => Date.now(),
+      onAuthenticated: () => this.#presenceChanged(),
+      owesFinal: async (runId, connId, requestId) => {
+        this.#store.oweFinal(runId, connId, requestId);
+        // Already finished (a retry of a completed run): the final goes out right after the accepted frame.
+        queueMicrotask(() => this.#answerFinals(runId));
+      },
+      snapshot: async () => ({
+        // Bounded: a gateway with thousands of sockets must not build a huge hello for each new one.
+        presence: (await this.presence()).slice(0, SNAPSHOT_PRESENCE_MAX),
+        health: { ok: true, ts: Date.now() },
+        stateVersion: { presence: 0, health: 0 },
+        uptimeMs: Date.now() - this.#startedAt,
+        sessionDefaults: { defaultAgentId: 'main', mainKey: 'main', mainSessionKey: 'agent:main:main', scope: 'per-sender' },
+        authMode: 'token',
+      }),
+    };
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * TelegramPollerDO: one object per polling account (`getByName(accountId)`), so exactly one getUpdates
+ * loop runs per bot token on either host. Each alarm runs one long-poll step and re-arms after the
+ * step's delay; offset and status live in the object's storage, so the loop survives eviction,
+ * restarts and deploys. A thin shell over src/channels/telegram/poller-host.ts.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../src/env.ts';
+import { createLogger } from '../src/log.ts';
+import { createBotApi } from '../src/channels/telegram/api.ts';
+import { findTelegramAccount } from '../src/channels/telegram/config.ts';
+import { createAccountPoller, POLLER_KEYS, type PollerHostOptions } from '../src/channels/telegram/poller-host.ts';
+import { initialStatus, type PollerStatus, type TelegramPoller } from '../src/channels/telegram/polling.ts';
+import type { TelegramBindings } from '../src/channels/telegram/routes.ts';
+
+const RUNNING = 'running';
+
+export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
+  #poller: TelegramPoller | null = null;
+  #busy = false;
+
+  /** Overrides for tests (a fake Bot API's fetch, a deterministic clock); production passes none. */
+  protected hostOptions(): PollerHostOptions {
+    return {};
+  }
+
+  /** Starts (or keeps) polling `accountId`: drops a registered webhook (else getUpdates answers 409), arms the alarm. */
+  async start(accountId: string, opts: { deleteWebhook?: boolean } = {}): Promise<PollerStatus> {
+    const account = findTelegramAccount(this.env, accountId);
+    if (!account) throw new Error(`no telegram account "${accountId}"`);
+    if (account.transport !== 'polling') throw new Error(`telegram account "${accountId}" uses ${account.transport}, not polling`);
+    await this.ctx.storage.put(POLLER_KEYS.account, accountId);
+    await this.ctx.storage.put(RUNNING, true);
+    if (opts.deleteWebhook !== false) {
+      await createBotApi(account, this.hostOptions().apiOptions)
+        .deleteWebhook({ drop_pending_updates: false })
+        .catch((err: unknown) => createLogger().warn('telegram deleteWebhook failed', { account: accountId, err }));
+    }
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+    return this.status();
+  }
+
+  /** Stops polling; the offset is kept for the next start. */
+  async stop(): Promise<PollerStatus> {
+    await this.ctx.storage.put(RUNNING, false);
+    await this.ctx.storage.deleteAlarm();
+    const status = { ...(await this.status()), running: false };
+    await this.ctx.storage.put(POLLER_KEYS.status, status);
+    return status;
+  }
+
+  /** The last persisted status (offset, conflict, last error, ...). */
+  async status(): Promise<PollerStatus> {
+    if (this.#poller) return this.#poller.status();
+    const stored = await this.ctx.storage.get<PollerStatus>(POLLER_KEYS.status);
+    const account = (await this.ctx.storage.get<string>(POLLER_KEYS.account)) ?? 'unknown';
+    const offset = (await this.ctx.storage.get<number>(POLLER_KEYS.offset)) ?? 0;
+    return { ...(stored ?? initialStatus(account)), offset: Math.max(offset, stored?.offset ?? 0) };
+  }
+
+  /** One poll step, then re-arm after its delay. Never overlaps itself (a second poll would 409). */
+  override async alarm(): Promise<void> {
+    if (this.#busy || !(await this.ctx.storage.get<boolean>(RUNNING))) return;
+    const accountId = await this.ctx.storage.get<string>(POLLER_KEYS.account);
+    if (!accountId) return;
+    this.#busy = true;
+    try {
+      if (!this.#poller) {
+        const built = await createAccountPoller(this.env, accountId, this.ctx.storage, this.hostOptions());
+        if (!built) {
+          await this.stop();
+          return;
+        }
+        this.#poller = built.poller;
+      }
+      const step = await this.#poller.step();
+      await this.ctx.storage.put(POLLER_KEYS.status, step.status);
+      if (await this.ctx.storage.get<boolean>(RUNNING)) await this.ctx.storage.setAlarm(Date.now() + step.delayMs);
+    } finally {
+      this.#busy = false;
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * One Telegram update through the inbound path, transport-neutral (webhook and polling share it):
+ * normalise → activation → local command → durable hand-off to the session. No model work happens here;
+ * short answers (commands, pairing notice) are returned for the caller to send after the acknowledgement.
+ */
+import { decideActivation } from '../activation.ts';
+import { inboundKey, type InboundSink, type ReplyTarget, type SessionControl } from '../envelope.ts';
+import { activationOf, type TelegramAccount } from './config.ts';
+import { LOCAL_COMMANDS, parseCommand, runCommand } from './commands.ts';
+import { telegramReplyTarget, telegramSessionKey } from './routing.ts';
+import { normalizeUpdate, type BotIdentity, type TelegramUpdate } from './update.ts';
+
+/** A short answer to send once the update is acknowledged. */
+export interface DirectReply {
+  readonly target: ReplyTarget;
+  readonly text: string;
+  /** Stable id for the outbox (`cmd:<update_id>`), so a redelivered update does not answer twice. */
+  readonly key: string;
+}
+
+/** What happened to one update. */
+export type InboundOutcome =
+  | { readonly status: 'queued' | 'duplicate'; readonly sessionKey: string; readonly runId: string; readonly replies: readonly DirectReply[] }
+  | { readonly status: 'rejected'; readonly sessionKey: string; readonly reason: string; readonly replies: readonly DirectReply[] }
+  | { readonly status: 'answered'; readonly sessionKey: string | null; readonly reason: 'command' | 'pairing' | 'unsupported'; readonly replies: readonly DirectReply[] }
+  | { readonly status: 'ignored'; readonly reason: string; readonly replies: readonly DirectReply[] };
+
+/** What the inbound path needs. */
+export interface InboundDeps {
+  readonly account: TelegramAccount;
+  readonly identity: BotIdentity;
+  readonly sink: InboundSink;
+  readonly control: SessionControl;
+}
+
+/** The answer an unknown DM sender gets under `dmPolicy: pairing` (pairing-lite: no code store yet). */
+export function pairingText(senderId: string): string {
+  return [
+    'This assistant is private and does not know you yet.',
+    `Your Telegram user id: ${senderId}`,
+    'Ask its owner to add this id to the allowlist (allowFrom / TELEGRAM_ALLOW_FROM); then write again.',
+  ].join('\n');
+}
+
+/**
+ * Handles one validated update. Resolves after the session committed it (or decided not to queue it);
+ * throws only when the hand-off failed, in which case the transport must not acknowledge.
+ * @example const outcome = await handleUpdate(update, deps)
+ */
+export async function handleUpdate(update: TelegramUpdate, deps: InboundDeps): Promise<InboundOutcome> {
+  const { account, identity } = deps;
+  const n = normalizeUpdate(update, account.id, identity);
+  if (!n.ok) return { status: 'ignored', reason: n.reason, replies: [] };
+  const env = n.envelope;
+  const cmd = parseCommand(env.text, identity.username);
+  if (cmd?.forOther) return { status: 'ignored', reason: 'command for another bot', replies: [] };
+  const target = telegramReplyTarget(env);
+  const key = `cmd:${inboundKey(env)}`;
+  const activation = decideActivation(env, activationOf(account), { addressed: cmd !== null });
+  if (activation.action === 'ignore') return { status: 'ignored', reason: activation.reason, replies: [] };
+  if (activation.action === 'pair') {
+    return { status: 'answered', sessionKey: null, reason: 'pairing', replies: [{ target, text: pairingText(activation.senderId), key }] };
+  }
+  const sessionKey = telegramSessionKey(env, account);
+  if (cmd && (LOCAL_COMMANDS as readonly string[]).includes(cmd.name)) {
+    const out = await runCommand(cmd, { envelope: env, sessionKey, control: deps.control });
+    if (out.kind === 'reply') return { status: 'answered', sessionKey, reason: 'command', replies: [{ target, text: out.text, key }] };
+  }
+  if (env.text.trim() === '') {
+    if (!n.hasMedia) return { status: 'ignored', reason: 'no text', replies: [] };
+    const text = 'I can read text only for now; send your question as text or add a caption.';
+    return { status: 'answered', sessionKey, reason: 'unsupported', replies: [{ target, text, key }] };
+  }
+  const result = await deps.sink.deliver({ sessionKey, idempotencyKey: inboundKey(env), text: env.text, target, envelope: env });
+  if (result.status === 'rejected') {
+    const text = 'Too many messages are waiting in this conversation; this one was not queued. Please send it again in a moment.';
+    return { status: 'rejected', sessionKey, reason: result.reason, replies: [{ target, text, key }] };
+  }
+  return { status: result.status, sessionKey, runId: result.runId, replies: [] };
+}

@@ -1,0 +1,9 @@
+/** Every gateway method, in one registry. */
+import { MethodRegistry } from '../registry.ts';
+import { agent, agentWait, chatHistory, chatSend, sessionsList } from './chat.ts';
+import { execApprovalList, execApprovalResolve } from './approvals.ts';
+import { logsTail } from './logs.ts';
+import { health, lastHeartbeat, status, systemInfo, systemPresence } from './system.ts';
+
+/** The registry both transports (WebSocket and POST /rpc) dispatch through. */
+export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail]);
