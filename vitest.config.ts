@@ -3,10 +3,13 @@
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { agentModelsConfig, INJECTION } from './test/contract/agent-config.ts';
+import { createFakeOpenAI } from './test/fakes/openai-provider.ts';
 import { TEST_CREDENTIALS, TEST_HOOKS_TOKEN, TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from './test/contract/constants.ts';
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
+  const fakeProvider = createFakeOpenAI();
   return {
     test: {
       projects: [
@@ -23,11 +26,42 @@ export default defineConfig(async () => {
                   EDGECLAW_QUEUE_DROP: TEST_QUEUE_DROP,
                   EDGECLAW_GATEWAY_CREDENTIALS: TEST_CREDENTIALS,
                   EDGECLAW_HOOKS_TOKEN: TEST_HOOKS_TOKEN,
+                  EDGECLAW_AGENT_RUNNER: 'record',
                 },
               },
             }),
           ],
           test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 30_000 },
+        },
+        // The agent end to end on workerd: the provider and web egress are service bindings to in-process fakes.
+        {
+          plugins: [
+            cloudflareTest({
+              main: './durable/worker.ts',
+              wrangler: { configPath: './wrangler.toml' },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
+                  EDGECLAW_AGENT_RUNNER: 'model',
+                  EDGECLAW_MODELS_JSON: JSON.stringify(agentModelsConfig('http://fake-provider.invalid/v1')),
+                },
+                serviceBindings: {
+                  // Miniflare hands over its own Request class; rebuild a standard one for the Hono fake.
+                  PROVIDER_FETCHER: async (request: Request) =>
+                    fakeProvider.fetch(
+                      new Request(request.url, {
+                        method: request.method,
+                        headers: Object.fromEntries([...request.headers]),
+                        ...(request.method === 'GET' ? {} : { body: await request.arrayBuffer() }),
+                      }),
+                    ),
+                  TOOL_FETCHER: () => new Response(`<html><body><p>Docs page.</p><p>${INJECTION}</p></body></html>`, { headers: { 'content-type': 'text/html' } }),
+                },
+              },
+            }),
+          ],
+          test: { name: 'workers-agent', include: ['test/workers-agent/**/*.test.ts'], testTimeout: 60_000 },
         },
         {
           resolve: { alias: { 'cloudflare:workers': path.join(import.meta.dirname, 'node-adapter/cf-workers.mjs') } },

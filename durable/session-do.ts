@@ -10,9 +10,10 @@ import { createLogger } from '../src/log.ts';
 import { parseByChannel } from '../src/scheduler/decide.ts';
 import { SessionDriver, type LimiterPort, type SessionSnapshot } from '../src/scheduler/session-driver.ts';
 import { SessionQueue, type HistoryEntry, type HistoryPage } from '../src/scheduler/session-queue.ts';
-import { recordOnlyTurnRunner, type TurnRunner } from '../src/scheduler/turn-runner.ts';
+import type { TurnRunner } from '../src/scheduler/turn-runner.ts';
 import type { DroppedItem, EnqueueInput, EnqueueResult, SessionOverrides } from '../src/scheduler/types.ts';
 import { recordSessionIndex } from '../src/storage/repos/sessions.ts';
+import { createAgentTurnRunner, createRecordTurnRunner } from '../src/agent/session-runner.ts';
 
 export type { SessionSnapshot } from '../src/scheduler/session-driver.ts';
 
@@ -51,9 +52,9 @@ export class SessionDO extends DurableObject<Env> {
     });
   }
 
-  /** The runner turns go through: the record-only default until the agent runtime is wired here. */
+  /** The runner turns go through: the agent (models, tools, defender, approvals), or record-only when paused. */
   protected turnRunner(): TurnRunner {
-    return recordOnlyTurnRunner;
+    return settingsOf(this.env).agent.runner === 'model' ? createAgentTurnRunner(this.env) : createRecordTurnRunner(this.env);
   }
 
   /** Migrates once per instance and reports runs a dead process left running, holding events until done. */

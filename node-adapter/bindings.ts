@@ -8,6 +8,7 @@ import { LimiterDO } from '../durable/limiter-do.ts';
 import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
 import type { LogTail } from '../src/logs.ts';
+import { createNodeTools } from './tools/index.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
 import type { NodeD1Database } from './d1.ts';
@@ -42,14 +43,24 @@ function credentialsVar(config: Config): string {
   );
 }
 
+/** Provider-related variables passed through from the process environment (keys stay in memory only). */
+const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|[A-Z][A-Z0-9_]*_API_KEY|CLOUDFLARE_(ACCOUNT_ID|GATEWAY_ID|API_TOKEN))$/;
+
 /** Builds the Env the app and the durable objects see on Node. */
-export function createBindings(config: Config, deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail }): Env {
+export function createBindings(
+  config: Config,
+  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string },
+): Env {
+  const providerEnv = Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v));
   const env: Record<string, unknown> = {
     ...varsFrom(config),
     EDGECLAW_GATEWAY_TOKEN_HASH: deps.adminTokenDigest,
     EDGECLAW_GATEWAY_CREDENTIALS: credentialsVar(config),
     DB: deps.registry,
+    ...providerEnv,
+    EDGECLAW_MODELS_JSON: JSON.stringify(config.models),
     CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
+    ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
   };
   env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);

@@ -3,6 +3,7 @@
  * Start-up order: data dir (locked) → admin token → registry migrations → Durable Object host →
  * listen → alarms. Shutdown reverses it within a bounded time.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
@@ -63,7 +64,16 @@ export async function startServer(
       log,
     });
     cleanups.unshift(() => host.close(0));
-    const env = createBindings(config, { registry: new NodeD1Database(registryDb), host, adminTokenDigest: token.digest, ...(opts.logs ? { logs: opts.logs } : {}) });
+    const workspace = join(dataDir, 'workspace');
+    mkdirSync(workspace, { recursive: true, mode: 0o700 });
+    const env = createBindings(config, {
+      registry: new NodeD1Database(registryDb),
+      host,
+      adminTokenDigest: token.digest,
+      processEnv: process.env,
+      workspace,
+      ...(opts.logs ? { logs: opts.logs } : {}),
+    });
 
     const state = { listening: false, closing: false, inflight: 0 };
     const app = createApp({

@@ -6,6 +6,7 @@ import type { GatewayDO } from '../durable/gateway-do.ts';
 import type { LimiterDO } from '../durable/limiter-do.ts';
 import type { SessionDO } from '../durable/session-do.ts';
 import type { LogTail } from './logs.ts';
+import type { ToolDefinition } from './tools/types.ts';
 
 /** What the host can do; tools refuse a missing capability with a clear error instead of sniffing the runtime. */
 export interface Capabilities {
@@ -46,6 +47,7 @@ export interface Vars {
   readonly EDGECLAW_GATEWAY_MAX_PAYLOAD?: string;
   readonly EDGECLAW_GATEWAY_MAX_BUFFERED_BYTES?: string;
   readonly EDGECLAW_GATEWAY_TICK_MS?: string;
+  readonly EDGECLAW_AGENT_RUNNER?: string;
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */
@@ -55,6 +57,18 @@ export interface Env extends Vars {
   readonly GATEWAY: GatewayNamespace;
   /** Global run limiter; absent means no global concurrency limit. */
   readonly LIMITER?: LimiterNamespace;
+  /** The `models` config section as JSON (Node flattens its config file into it; optional on Workers). */
+  readonly EDGECLAW_MODELS_JSON?: string;
+  /** Zero-config provider: key, base URL and default model (see README, Models). */
+  readonly OPENAI_API_KEY?: string;
+  readonly OPENAI_BASE_URL?: string;
+  readonly EDGECLAW_MODEL?: string;
+  /** Optional service binding all provider traffic goes through (an egress proxy Worker). */
+  readonly PROVIDER_FETCHER?: Pick<Fetcher, 'fetch'>;
+  /** Optional service binding web_fetch goes through (an egress proxy Worker with its own allowlist). */
+  readonly TOOL_FETCHER?: Pick<Fetcher, 'fetch'>;
+  /** Tools the host adds (Node: exec and file tools in the workspace, web_fetch with DNS checks). */
+  readonly TOOLS?: readonly ToolDefinition[];
   /** Recent log lines (Node keeps a bounded ring; Workers have none). */
   readonly LOGS?: LogTail;
   /** Declared by the host; absent means the Workers defaults (no exec, no local files). */

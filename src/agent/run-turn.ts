@@ -22,7 +22,7 @@ export interface RunTurnOptions {
   defender?: DefenderPort;
   approval?: ApprovalPort;
   /** Returns (and removes) messages that arrived while the turn ran. */
-  steering?: () => ChatMessage[];
+  steering?: () => ChatMessage[] | Promise<ChatMessage[]>;
   /** Model calls per turn. Default 8, at most MAX_STEPS_CEILING. */
   maxSteps?: number;
   /** Largest tool result sent back to the model, in UTF-8 bytes. Default 32 KiB. */
@@ -56,9 +56,9 @@ export async function runTurn(opts: RunTurnOptions): Promise<TurnResult> {
   let answered: Pick<ChainResult, 'provider' | 'model'> | undefined;
   let step = 0;
 
-  const drainSteering = (): ChatMessage[] => {
+  const drainSteering = async (): Promise<ChatMessage[]> => {
     try {
-      return opts.steering?.() ?? [];
+      return (await opts.steering?.()) ?? [];
     } catch {
       return [];
     }
@@ -81,7 +81,7 @@ export async function runTurn(opts: RunTurnOptions): Promise<TurnResult> {
   emit({ stream: 'lifecycle', data: { phase: 'start' } });
   for (step = 1; step <= maxSteps; step++) {
     if (signal.aborted) return done('aborted');
-    appended.push(...pendingSteer, ...drainSteering());
+    appended.push(...pendingSteer, ...(await drainSteering()));
     pendingSteer = [];
 
     let stepText = '';
@@ -127,7 +127,7 @@ export async function runTurn(opts: RunTurnOptions): Promise<TurnResult> {
         appended.push(syntheticResult(call, 'aborted', 'not run: the turn was aborted'));
         continue;
       }
-      if (pendingSteer.length === 0) pendingSteer = drainSteering();
+      if (pendingSteer.length === 0) pendingSteer = await drainSteering();
       if (pendingSteer.length > 0) {
         appended.push(syntheticResult(call, 'skipped', 'not run: the user sent a new message first'));
         continue;

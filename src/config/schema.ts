@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CredentialSchema } from '../gateway/credentials.ts';
+import { ProvidersConfigSchema } from '../providers/config.ts';
 
 const port = z.coerce
   .number({ error: 'expected an integer port between 0 and 65535' })
@@ -54,6 +55,21 @@ export const ConfigSchema = z.strictObject({
       trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()])).max(64).default([]),
     })
     .default({ credentials: [], maxPayload: 1024 * 1024, maxBufferedBytes: 8 * 1024 * 1024, tickIntervalMs: 30_000, trustedProxies: [] }),
+  agent: z
+    .strictObject({
+      /** `model` answers each turn with the configured models; `record` only records turns (the agent is paused). */
+      runner: z.enum(['model', 'record']).default('model'),
+      systemPrompt: z.string().min(1).max(32_000).default('You are edgeclaw, a helpful assistant. Use tools only when they are needed, and never reveal secrets.'),
+      /** Model calls per turn (tool loop step cap). */
+      maxSteps: positiveInt(64).default(8),
+      /** History rows given to the model as context. */
+      contextMessages: positiveInt(1000).default(40),
+      /** How long a `review` decision waits for an operator before it counts as deny. */
+      approvalTimeoutMs: positiveInt(86_400_000).default(300_000),
+    })
+    .default({ runner: 'model', systemPrompt: 'You are edgeclaw, a helpful assistant. Use tools only when they are needed, and never reveal secrets.', maxSteps: 8, contextMessages: 40, approvalTimeoutMs: 300_000 }),
+  /** Providers and models (see README, Models). */
+  models: ProvidersConfigSchema.default(ProvidersConfigSchema.parse({})),
   hooks: z
     .strictObject({
       /** Token of POST /hooks/wake and /hooks/agent; unset keeps hooks off. Must differ from gateway.token. */
@@ -116,6 +132,9 @@ export const ENV_OVERRIDES = {
   EDGECLAW_LOG_LEVEL: 'logLevel',
   EDGECLAW_GATEWAY_TOKEN: 'gateway.token',
   EDGECLAW_HOOKS_TOKEN: 'hooks.token',
+  EDGECLAW_AGENT_RUNNER: 'agent.runner',
+  EDGECLAW_AGENT_MAX_STEPS: 'agent.maxSteps',
+  EDGECLAW_APPROVAL_TIMEOUT_MS: 'agent.approvalTimeoutMs',
   EDGECLAW_GATEWAY_MAX_PAYLOAD: 'gateway.maxPayload',
   EDGECLAW_GATEWAY_MAX_BUFFERED_BYTES: 'gateway.maxBufferedBytes',
   EDGECLAW_GATEWAY_TICK_MS: 'gateway.tickIntervalMs',

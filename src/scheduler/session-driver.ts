@@ -150,6 +150,7 @@ export class SessionDriver {
         ...(model ? { model } : {}),
         steering: async () => (controller.signal.aborted ? [] : this.#d.transaction(() => q.steer(this.#now()))),
         signal: controller.signal,
+        context: (limit) => q.historyPage(Math.min(Math.max(1, limit), 1000), null).entries,
       });
       outcome = { state: controller.signal.aborted ? 'aborted' : 'done', messages: result.messages, ...(result.usage ? { usage: result.usage } : {}) };
     } catch (err) {

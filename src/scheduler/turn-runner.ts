@@ -16,6 +16,8 @@ export interface TurnInput {
   steering(): Promise<TurnItem[]>;
   /** Aborted by `abort`, by an `interrupt` message, or at shutdown; pass it to the provider stream and tools. */
   readonly signal: AbortSignal;
+  /** The newest history rows (this turn's user items included), oldest first, for the model's context. */
+  context(limit: number): readonly { role: string; text: string }[];
 }
 
 /** What a runner returns; a throw ends the run `failed` (or `aborted` when the signal fired). */

@@ -50,7 +50,8 @@ export async function spawnServer(env: Record<string, string>, args: string[] = 
 export function runServer(env: Record<string, string>, args: string[] = []): Omit<ServerProcess, 'url'> {
   const child = spawn(process.execPath, [...START_ARGS, ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // Scheduling suites run with the agent paused (record-only); agent suites pass EDGECLAW_AGENT_RUNNER=model.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', EDGECLAW_AGENT_RUNNER: 'record', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,188 @@
+/**
+ * The TurnRunner the SessionDO uses: one agent turn (src/agent/run-turn.ts) over the configured models,
+ * the host's tools, the defender as the gate of every tool call and tool result, and operator approvals
+ * for `review`. Progress goes to the gateway as `chat`/`agent` events; the end as `runFinished`.
+ */
+import type { Env } from '../env.ts';
+import { WORKERS_CAPABILITIES } from '../env.ts';
+import { settingsOf } from '../config/settings.ts';
+import { DEFAULT_POLICY, evaluate } from '../defender/index.ts';
+import type { DefenderInput as EngineInput } from '../defender/types.ts';
+import { createLogger } from '../log.ts';
+import { createFallbackChain } from '../providers/fallback.ts';
+import { ProvidersConfigSchema, type ProvidersConfig } from '../providers/config.ts';
+import { parseModelRef, resolveModels } from '../providers/resolve.ts';
+import type { ChatMessage } from '../providers/types.ts';
+import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
+import { createToolHost } from '../tools/host.ts';
+import { createWebFetchTool } from '../tools/web-fetch.ts';
+import { runTurn } from './run-turn.ts';
+import type { AgentEvent, ApprovalPort, DefenderPort } from './types.ts';
+
+/** Pacing of streamed `chat` deltas (the reference paces live text at about 75 ms). */
+const DELTA_PACING_MS = 75;
+/** Longest summary of a reviewed action shown to approvers. */
+const APPROVAL_SUMMARY_MAX = 500;
+
+const modelsCache = new WeakMap<object, ProvidersConfig>();
+
+/** The `models` config of this env (EDGECLAW_MODELS_JSON; zero-config env vars otherwise). */
+export function modelsConfigOf(env: Env): ProvidersConfig {
+  let cfg = modelsCache.get(env);
+  if (!cfg) {
+    cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
+    modelsCache.set(env, cfg);
+  }
+  return cfg;
+}
+
+/** Defender port over the pure engine: tool calls and tool results are scored before they pass. */
+export const engineDefender: DefenderPort = async (input) => {
+  const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args } : { kind: 'tool_result', text: input.content, tool: input.tool };
+  const d = evaluate(engineInput, DEFAULT_POLICY);
+  return { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
+};
+
+function summarize(tool: string, args: unknown): string {
+  const text = `${tool} ${JSON.stringify(args ?? {})}`;
+  return text.length > APPROVAL_SUMMARY_MAX ? `${text.slice(0, APPROVAL_SUMMARY_MAX)}…` : text;
+}
+
+/** Approvals through GatewayDO: the request is announced to operators and waited for (expiry = deny). */
+function gatewayApprovals(env: Env, sessionKey: string, runId: string, timeoutMs: number): ApprovalPort {
+  return async (req) => {
+    const hub = env.GATEWAY.getByName('main');
+    const approval = await hub.requestApproval(
+      {
+        kind: req.kind,
+        sessionKey,
+        runId,
+        summary: summarize(req.tool, req.args),
+        score: req.verdict.score,
+        reasons: req.verdict.reasons.map((r) => ({ guard: r.split(':')[0] ?? 'defender', rule: r.split(':')[1] ?? r, weight: 0 })),
+      },
+      timeoutMs,
+    );
+    if (!approval) return { approved: false, reason: 'too many pending approvals' };
+    const final = await hub.waitApproval(approval.id, timeoutMs + 1_000);
+    const approved = final?.status === 'allowed';
+    return { approved, reason: approved ? `approved (${final?.decision})` : `not approved (${final?.status ?? 'unknown'})` };
+  };
+}
+
+/** Converts stored history rows into the model's conversation. */
+function conversation(rows: readonly { role: string; text: string }[], systemPrompt: string): ChatMessage[] {
+  const out: ChatMessage[] = [{ role: 'system', content: systemPrompt }];
+  for (const r of rows) {
+    if (r.role === 'user') out.push({ role: 'user', content: r.text });
+    else if (r.role === 'assistant') out.push({ role: 'assistant', content: r.text });
+    else if (r.role === 'system' || r.role === 'summary') out.push({ role: 'user', content: `[context] ${r.text}` });
+  }
+  return out;
+}
+
+/** Gateway run ids of a turn: the producers' idempotency keys (every item of a merged turn gets the final). */
+function gatewayRunIds(input: TurnInput): string[] {
+  return [...new Set(input.items.map((i) => i.key ?? input.runId))];
+}
+
+/**
+ * The paused-agent runner: turns are only recorded, and the gateway is told each run finished (with no
+ * reply), so `agent` callers and `agent.wait` still get their final answer.
+ */
+export function createRecordTurnRunner(env: Env): TurnRunner {
+  return async (input) => {
+    const startedAt = Date.now();
+    const result = await recordOnlyTurnRunner(input);
+    const gateway = env.GATEWAY.getByName('main');
+    for (const runId of gatewayRunIds(input)) {
+      await gateway.runFinished({ runId, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : 'ok', text: '', startedAt }).catch(() => undefined);
+    }
+    return result;
+  };
+}
+
+/** Creates the runner for one SessionDO. */
+export function createAgentTurnRunner(env: Env): TurnRunner {
+  return async (input: TurnInput): Promise<SchedulerResult> => {
+    const settings = settingsOf(env);
+    const log = createLogger(settings.logLevel, { session: input.sessionKey });
+    const gateway = env.GATEWAY.getByName('main');
+    // Gateway run ids are the producers' idempotency keys; every item of a merged turn gets the final.
+    const runIds = gatewayRunIds(input);
+    const runId = runIds[0] ?? input.runId;
+    const startedAt = Date.now();
+    let seq = 0;
+    let pending = '';
+    let full = '';
+    let flushTimer: ReturnType<typeof setTimeout> | null = null;
+    const sends: Promise<unknown>[] = [];
+    const broadcast = (event: string, payload: unknown) => sends.push(gateway.broadcast(event, payload).catch(() => undefined));
+    const flush = () => {
+      flushTimer = null;
+      if (!pending) return;
+      const deltaText = pending;
+      pending = '';
+      broadcast('chat', { runId, sessionKey: input.sessionKey, seq: ++seq, state: 'delta', deltaText, message: { role: 'assistant', content: [{ type: 'text', text: full }], timestamp: Date.now() } });
+    };
+    const onEvent = (e: AgentEvent) => {
+      if (e.stream === 'assistant') {
+        if (e.data.replace) {
+          flush();
+          full = e.data.text;
+          broadcast('chat', { runId, sessionKey: input.sessionKey, seq: ++seq, state: 'delta', deltaText: full, replace: true, message: { role: 'assistant', content: [{ type: 'text', text: full }], timestamp: Date.now() } });
+          return;
+        }
+        full = e.data.text;
+        pending += e.data.delta;
+        flushTimer ??= setTimeout(flush, DELTA_PACING_MS);
+      }
+      broadcast('agent', { runId, sessionKey: input.sessionKey, seq: ++seq, stream: e.stream, ts: Date.now(), data: e.data });
+    };
+
+    const resolved = resolveModels(modelsConfigOf(env), env as unknown as Record<string, string | undefined>);
+    const chain = createFallbackChain(resolved, {
+      ...(input.model ? { primary: parseModelRef(input.model) } : {}),
+      ...(env.PROVIDER_FETCHER ? { clientOptions: { fetch: (req: Request | string | URL, init?: RequestInit) => env.PROVIDER_FETCHER!.fetch(req, init) } } : {}),
+    });
+    const caps = env.CAPABILITIES ?? WORKERS_CAPABILITIES;
+    const egress = env.TOOL_FETCHER;
+    const tools = createToolHost({ tools: env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})], capabilities: caps });
+    let status: 'ok' | 'error' | 'aborted' = 'error';
+    let text = '';
+    let error: string | undefined;
+    try {
+      const result = await runTurn({
+        chain,
+        messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt),
+        tools,
+        defender: engineDefender,
+        approval: gatewayApprovals(env, input.sessionKey, runId, settings.agent.approvalTimeoutMs),
+        // Steering rows are already in history (the scheduler recorded them); the model sees them now.
+        steering: async () => (await input.steering()).map((i): ChatMessage => ({ role: 'user', content: i.text })),
+        maxSteps: settings.agent.maxSteps,
+        signal: input.signal,
+        onEvent,
+      });
+      status = result.status === 'aborted' ? 'aborted' : result.status === 'error' ? 'error' : 'ok';
+      text = result.text;
+      error = result.error?.message;
+      if (result.status === 'error') log.warn('agent turn failed', { runId, error: result.error?.message, attempts: result.attempts.length });
+      return {
+        messages: result.messages.flatMap((m): { role: 'assistant' | 'tool'; text: string }[] =>
+          m.role === 'assistant' && m.content ? [{ role: 'assistant', text: m.content }] : m.role === 'tool' ? [{ role: 'tool', text: m.content }] : [],
+        ),
+        ...(result.usage ? { usage: { inputTokens: result.usage.promptTokens, outputTokens: result.usage.completionTokens } } : {}),
+      };
+    } finally {
+      if (flushTimer) clearTimeout(flushTimer);
+      flush();
+      await Promise.all(sends);
+      for (const id of runIds) {
+        await gateway
+          .runFinished({ runId: id, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : status, text, ...(error ? { error } : {}), startedAt })
+          .catch((err: unknown) => log.warn('gateway notification failed', { runId: id, err }));
+      }
+    }
+  };
+}

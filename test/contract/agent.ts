@@ -1,0 +1,133 @@
+/**
+ * The agent end to end, on both hosts: a real session turn through the configured (fake) provider, with
+ * the defender gating tool calls and tool results, operator approvals for `review`, and the gateway's
+ * chat events and two-phase `agent` response.
+ */
+import { describe, expect, it } from 'vitest';
+import { TEST_TOKEN } from './constants.ts';
+import { authed, uniqueSession, waitFor } from './harness.ts';
+import { connectParams, FrameClient } from './ws-client.ts';
+export { agentModelsConfig, INJECTION } from './agent-config.ts';
+
+/** What a host offers the agent suite. */
+export interface AgentHarness {
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  open(): Promise<FrameClient>;
+  readonly token: string;
+  readonly queueCap: number;
+  crashAndRestart(): Promise<void>;
+  /** Node: shell and files exist; Workers: neither. */
+  readonly hasExec: boolean;
+  /** Node: creates `build/` in the workspace / reports whether it still exists. */
+  makeBuildDir?(): void;
+  buildDirExists?(): boolean;
+  /** Node: a canary in the server's HOME that `rm -rf ~` would delete. */
+  homeCanaryExists?(): boolean;
+}
+
+async function operator(h: AgentHarness, scopes: string[]): Promise<FrameClient> {
+  const c = await h.open();
+  await c.next();
+  expect((await c.req('connect', connectParams({ token: TEST_TOKEN }, scopes))).ok).toBe(true);
+  return c;
+}
+
+async function useModel(h: AgentHarness, session: string, model: string) {
+  const res = await authed(h as never, `/sessions/${session}/patch`, { method: 'POST', body: JSON.stringify({ model }) });
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+async function assistantText(h: AgentHarness, session: string): Promise<string[]> {
+  const res = await authed(h as never, `/sessions/${session}/history?limit=100`);
+  const body = (await res.json()) as { history: { role: string; text: string }[] };
+  return body.history.filter((r) => r.role === 'assistant').map((r) => r.text);
+}
+
+/** Registers the suite. */
+export function describeAgent(host: string, harness: () => AgentHarness): void {
+  describe(`agent end to end (${host})`, () => {
+    it('answers chat.send through the provider, streaming chat events to a final message', async () => {
+      const h = harness();
+      const op = await operator(h, ['operator.read', 'operator.write']);
+      const session = uniqueSession('chat');
+      const runId = `run-${crypto.randomUUID()}`;
+      const ack = await op.req('chat.send', { sessionKey: session, message: 'hello edge', idempotencyKey: runId });
+      expect(ack.payload).toMatchObject({ runId, status: 'started' });
+      const final = await op.next((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'final', 30_000);
+      expect(final.payload.message.content[0].text).toBe('echo: hello edge');
+      expect(await assistantText(h, session)).toEqual(['echo: hello edge']);
+      const history = await op.req('chat.history', { sessionKey: session });
+      expect(history.payload.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+      op.ws.close(1000);
+    });
+
+    it('answers `agent` twice on one id: accepted, then the final payload', async () => {
+      const h = harness();
+      const op = await operator(h, ['operator.write']);
+      const runId = `agent-${crypto.randomUUID()}`;
+      const id = 'two-phase-1';
+      op.ws.send(JSON.stringify({ type: 'req', id, method: 'agent', params: { message: 'ping', idempotencyKey: runId, sessionKey: uniqueSession('agent') } }));
+      const accepted = await op.next((f) => f.type === 'res' && f.id === id);
+      expect(accepted.payload).toMatchObject({ runId, status: 'accepted' });
+      const final = await op.next((f) => f.type === 'res' && f.id === id, 30_000);
+      expect(final.payload).toMatchObject({ runId, status: 'ok', summary: 'completed', result: { payloads: [{ text: 'echo: ping' }] } });
+      const waited = await op.req('agent.wait', { runId, timeoutMs: 1000 });
+      expect(waited.payload).toMatchObject({ runId, status: 'ok' });
+      op.ws.close(1000);
+    });
+
+    it('blocks a model that asks to run `rm -rf ~`: the model gets a block result and nothing runs', async () => {
+      const h = harness();
+      const session = uniqueSession('rm');
+      await useModel(h, session, 'fake-rm/tools:1');
+      const r = await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'clean my home directory' }) });
+      expect(r.status).toBe(202);
+      const texts = await waitFor(async () => {
+        const t = await assistantText(h, session);
+        return t.length > 0 ? t : undefined;
+      }, 30_000, 'the blocked run to finish');
+      expect(texts.at(-1)).toMatch(/^done: \{"ok":false,"error":\{"code":"blocked","message":"blocked by policy: command_guard:fs\.rm_recursive_root_or_home/);
+      if (h.homeCanaryExists) expect(h.homeCanaryExists()).toBe(true);
+    });
+
+    it('holds a reviewed command until an operator approves it, then runs it', async () => {
+      const h = harness();
+      h.makeBuildDir?.();
+      const approver = await operator(h, ['operator.approvals']);
+      const session = uniqueSession('review');
+      await useModel(h, session, 'fake-review/tools:1');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'remove the build folder' }) });
+      const requested = await approver.next((f) => f.event === 'exec.approval.requested' && f.payload.sessionKey === session, 30_000);
+      expect(requested.payload.summary).toContain('rm -r build');
+      if (h.buildDirExists) expect(h.buildDirExists()).toBe(true);
+      expect(await assistantText(h, session)).toEqual([]);
+      const resolved = await approver.req('exec.approval.resolve', { id: requested.payload.id, decision: 'allow-once' });
+      expect(resolved.payload).toMatchObject({ status: 'allowed', changed: true });
+      const texts = await waitFor(async () => {
+        const t = await assistantText(h, session);
+        return t.length > 0 ? t : undefined;
+      }, 30_000, 'the approved run to finish');
+      if (h.hasExec) {
+        expect(texts.at(-1)).not.toMatch(/blocked|not approved/);
+        expect(h.buildDirExists!()).toBe(false);
+      } else {
+        // Approved, but Workers have no shell: the tool host refuses it with a clear error.
+        expect(texts.at(-1)).toMatch(/exec/);
+      }
+      approver.ws.close(1000);
+    });
+
+    it('withholds a tool result that carries a prompt injection before it reaches the model', async () => {
+      const h = harness();
+      const session = uniqueSession('inject');
+      await useModel(h, session, h.hasExec ? 'fake-read/tools:1' : 'fake-web/tools:1');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'read the notes' }) });
+      const texts = await waitFor(async () => {
+        const t = await assistantText(h, session);
+        return t.length > 0 ? t : undefined;
+      }, 30_000, 'the run to finish');
+      expect(texts.at(-1)).toMatch(/^done: \{"ok":false,"error":\{"code":"blocked","message":"tool result withheld by the defender/);
+      expect(texts.join('\n')).not.toContain('id_rsa');
+    });
+  });
+}

@@ -1,0 +1,62 @@
+// The agent end to end against the real Node server: the fake OpenAI-compatible provider on port 0, the
+// Node tools in the server's workspace, and a HOME canary that `rm -rf ~` would destroy.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll } from 'vitest';
+import { agentModelsConfig, describeAgent, INJECTION, type AgentHarness } from '../contract/agent.ts';
+import { TEST_QUEUE_CAP, TEST_TOKEN } from '../contract/constants.ts';
+import { FrameClient, type WsLike } from '../contract/ws-client.ts';
+import { createFakeOpenAI } from '../fakes/openai-provider.ts';
+import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
+import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+
+const dir = tempDir();
+const home = join(dir.path, 'home');
+const data = join(dir.path, 'data');
+const workspace = join(data, 'workspace');
+let fake: ServedFake;
+let server: ServerProcess;
+let env: Record<string, string>;
+
+const harness: AgentHarness = {
+  token: TEST_TOKEN,
+  queueCap: TEST_QUEUE_CAP,
+  hasExec: true,
+  fetch: (path, init) => fetch(`${server.url}${path}`, init),
+  async open() {
+    const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
+    const client = new FrameClient(ws as unknown as WsLike);
+    await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
+    return client;
+  },
+  async crashAndRestart() {
+    server.child.kill('SIGKILL');
+    await server.exited;
+    server = await spawnServer(env);
+  },
+  makeBuildDir: () => mkdirSync(join(workspace, 'build', 'out'), { recursive: true }),
+  buildDirExists: () => existsSync(join(workspace, 'build')),
+  homeCanaryExists: () => existsSync(join(home, 'canary.txt')),
+};
+
+beforeAll(async () => {
+  fake = await serveOnPort0(createFakeOpenAI().app);
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(home, 'canary.txt'), 'still here');
+  mkdirSync(workspace, { recursive: true });
+  writeFileSync(join(workspace, 'notes.txt'), `Meeting notes.\n${INJECTION}\n`);
+  const config = join(dir.path, 'edgeclaw.json5');
+  writeFileSync(config, JSON.stringify({ models: agentModelsConfig(`${fake.url}/v1`) }));
+  env = { PORT: '0', HOME: home, EDGECLAW_DATA_DIR: data, EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' };
+  server = await spawnServer(env);
+});
+
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+  await fake.close();
+  dir.cleanup();
+});
+
+describeAgent('node', () => harness);

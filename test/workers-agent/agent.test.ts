@@ -1,0 +1,29 @@
+// The agent end to end on workerd: real SessionDO runs through the fake provider (a service binding), the
+// defender gates tool calls and results, approvals go through the real GatewayDO.
+import { applyD1Migrations, env } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import { beforeAll } from 'vitest';
+import { describeAgent, type AgentHarness } from '../contract/agent.ts';
+import { TEST_QUEUE_CAP, TEST_TOKEN } from '../contract/constants.ts';
+import { FrameClient, type WsLike } from '../contract/ws-client.ts';
+
+const harness: AgentHarness = {
+  token: TEST_TOKEN,
+  queueCap: TEST_QUEUE_CAP,
+  hasExec: false,
+  fetch: (path, init) => exports.default.fetch(new Request(`https://edgeclaw.test${path}`, init)),
+  async open() {
+    const res = await exports.default.fetch(new Request('https://edgeclaw.test/', { headers: { Upgrade: 'websocket', 'cf-connecting-ip': '192.0.2.50' } }));
+    const ws = res.webSocket!;
+    const client = new FrameClient(ws as unknown as WsLike);
+    ws.accept();
+    return client;
+  },
+  crashAndRestart: async () => undefined,
+};
+
+beforeAll(async () => {
+  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+});
+
+describeAgent('workers', () => harness);
