@@ -7,12 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
 import { ensureOpenclaw } from '../../scripts/install-openclaw.mjs';
 import { spawnServer, tempDir, type ServerProcess } from '../node/server-process.ts';
+import { agentModelsConfig } from '../contract/agent-config.ts';
+import { createFakeOpenAI } from '../fakes/openai-provider.ts';
+import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 
 const TOKEN = 'compat-token-0123456789abcdef';
 const dir = tempDir('edgeclaw-compat-');
 let server: ServerProcess;
 let openclaw: string;
 let wsUrl: string;
+let fake: ServedFake;
 
 /** Runs the CLI with a clean env (an inherited VITEST=true makes it print nothing). */
 function oc(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -42,13 +46,17 @@ function json(out: string): any {
 beforeAll(async () => {
   openclaw = ensureOpenclaw();
   mkdirSync(join(dir.path, 'home', '.openclaw'), { recursive: true });
-  server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN });
+  fake = await serveOnPort0(createFakeOpenAI().app);
+  const config = join(dir.path, 'edgeclaw.json5');
+  writeFileSync(config, JSON.stringify({ models: agentModelsConfig(`${fake.url}/v1`) }));
+  server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' });
   wsUrl = server.url.replace('http://', 'ws://');
 }, 300_000);
 
 afterAll(async () => {
   server?.child.kill('SIGTERM');
   await server?.exited;
+  await fake?.close();
   dir.cleanup();
 });
 
@@ -84,7 +92,13 @@ describe('official openclaw CLI against edgeclaw', () => {
   it('gateway call agent --expect-final prints the final result of the run', async () => {
     const r = await call('agent', { message: 'hello agent', agentId: 'main', idempotencyKey: 'compat-run-2' }, ['--expect-final', '--timeout', '60000']);
     expect(r.code, r.stderr).toBe(0);
-    expect(json(r.stdout)).toMatchObject({ runId: 'compat-run-2', status: 'ok', summary: 'completed' });
+    expect(json(r.stdout)).toMatchObject({ runId: 'compat-run-2', status: 'ok', summary: 'completed', result: { payloads: [{ text: 'echo: hello agent' }] } });
+  });
+
+  it('openclaw agent -m prints the reply text', async () => {
+    const r = await oc(['agent', '--agent', 'main', '-m', 'hi from the cli'], { OPENCLAW_GATEWAY_URL: wsUrl, OPENCLAW_GATEWAY_TOKEN: TOKEN });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('echo: hi from the cli');
   });
 
   it('openclaw status in remote mode reaches the gateway', async () => {
