@@ -54,7 +54,7 @@ export class SessionDO extends DurableObject<Env> {
 
   /** The runner turns go through: the agent (models, tools, defender, approvals), or record-only when paused. */
   protected turnRunner(): TurnRunner {
-    return settingsOf(this.env).agent.runner === 'model' ? createAgentTurnRunner(this.env) : createRecordTurnRunner(this.env);
+    return settingsOf(this.env).agent.runner === 'model' ? createAgentTurnRunner(this.env, { outboxSql: this.ctx.storage.sql }) : createRecordTurnRunner(this.env);
   }
 
   /** Migrates once per instance and reports runs a dead process left running, holding events until done. */
@@ -63,7 +63,7 @@ export class SessionDO extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => this.#queue.migrate());
       const interrupted = await this.#driver.recover();
       if (interrupted.length > 0) {
-        createLogger(settingsOf(this.env).logLevel).warn('runs interrupted by a restart', { session: this.#queue.sessionKey(), runs: interrupted });
+        createLogger(settingsOf(this.env).logLevel).warn('runs recovered after a restart (resumed once, then interrupted)', { session: this.#queue.sessionKey(), runs: interrupted });
         if (this.#queue.head()) await this.#armAlarm(Date.now());
       }
     });

@@ -1,8 +1,19 @@
-/** Workers entry (wrangler `main`): the shared Hono app plus the Durable Object classes it binds. */
+/** Workers entry (wrangler `main`): the shared Hono app, the cron hook, and the Durable Object classes it binds. */
 import { createApp } from '../src/app.ts';
+import { startTelegramAccounts } from '../src/channels/telegram/startup.ts';
+import type { Env } from '../src/env.ts';
 
 export { SessionDO } from './session-do.ts';
-export { LimiterDO } from './limiter-do.ts';
 export { GatewayDO } from './gateway-do.ts';
+export { LimiterDO } from './limiter-do.ts';
+export { TelegramPollerDO } from './telegram-poller-do.ts';
 
-export default createApp() satisfies ExportedHandler<never>;
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  /** Cron trigger: keeps Telegram pollers running and webhooks registered (both idempotent). */
+  scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+    ctx.waitUntil(startTelegramAccounts(env));
+  },
+} satisfies ExportedHandler<Env>;

@@ -4,6 +4,7 @@
  */
 import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { GatewayDO } from '../durable/gateway-do.ts';
+import { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import { LimiterDO } from '../durable/limiter-do.ts';
 import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
@@ -44,7 +45,7 @@ function credentialsVar(config: Config): string {
 }
 
 /** Provider-related variables passed through from the process environment (keys stay in memory only). */
-const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|[A-Z][A-Z0-9_]*_API_KEY|CLOUDFLARE_(ACCOUNT_ID|GATEWAY_ID|API_TOKEN))$/;
+const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|[A-Z][A-Z0-9_]*_API_KEY|CLOUDFLARE_(ACCOUNT_ID|GATEWAY_ID|API_TOKEN)|TELEGRAM_[A-Z_]+)$/;
 
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
@@ -59,6 +60,7 @@ export function createBindings(
     DB: deps.registry,
     ...providerEnv,
     EDGECLAW_MODELS_JSON: JSON.stringify(config.models),
+    EDGECLAW_TELEGRAM: JSON.stringify(config.channels.telegram),
     CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
@@ -66,6 +68,7 @@ export function createBindings(
   env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
   env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);
   env.GATEWAY = deps.host.namespace('GATEWAY', GatewayDO, () => env);
+  env.TELEGRAM_POLLERS = deps.host.namespace('TELEGRAM_POLLERS', TelegramPollerDO, () => env);
   // SAFETY: DB is D1-compatible (node-adapter/d1.ts) and SESSIONS offers getByName/idFromName/get with
   // stubs exposing SessionDO's methods; the contract suite runs the same checks on both hosts.
   return Object.freeze(env) as unknown as Env;

@@ -9,6 +9,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../src/app.ts';
+import { startTelegramAccounts } from '../src/channels/telegram/startup.ts';
 import type { Config } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
 import type { LogTail } from '../src/logs.ts';
@@ -125,6 +126,8 @@ export async function startServer(
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     state.listening = true;
     host.start();
+    const telegram = await startTelegramAccounts(env);
+    if (telegram.length > 0) log.info('telegram accounts', { accounts: telegram });
     log.info('listening', { url, dataDir, pid: process.pid });
     if (token.generated) opts.onTokenGenerated?.(token.generated, token.file, url);
 

@@ -16,6 +16,7 @@ import { listSessions } from './storage/repos/sessions.ts';
 import { DropPolicySchema, QueueModeSchema } from './scheduler/types.ts';
 import { isHistoryCursor, MAX_HISTORY_PAGE } from './scheduler/session-history.ts';
 import { gatewayRoutes } from './gateway/http.ts';
+import { telegramRoutes } from './channels/telegram/routes.ts';
 
 /** A readiness check: resolves to null when fine, or to the reason it is not ready. */
 export type ReadinessCheck = (env: Env) => Promise<string | null> | string | null;
@@ -213,6 +214,7 @@ export function createApp(options: AppOptions = {}) {
   });
 
   app.route('/sessions', sessions);
+  app.route('/telegram', telegramRoutes());
   app.route('/', gatewayRoutes());
   return app;
 }

@@ -6,6 +6,8 @@ import type { GatewayDO } from '../durable/gateway-do.ts';
 import type { LimiterDO } from '../durable/limiter-do.ts';
 import type { SessionDO } from '../durable/session-do.ts';
 import type { LogTail } from './logs.ts';
+import type { TelegramVars } from './channels/telegram/config.ts';
+import type { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import type { ToolDefinition } from './tools/types.ts';
 
 /** What the host can do; tools refuse a missing capability with a clear error instead of sniffing the runtime. */
@@ -51,10 +53,12 @@ export interface Vars {
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */
-export interface Env extends Vars {
+export interface Env extends Vars, TelegramVars {
   readonly DB: DbBinding;
   readonly SESSIONS: SessionNamespace;
   readonly GATEWAY: GatewayNamespace;
+  /** One long-poll loop per polling Telegram account. */
+  readonly TELEGRAM_POLLERS?: Pick<DurableObjectNamespace<TelegramPollerDO>, 'getByName'>;
   /** Global run limiter; absent means no global concurrency limit. */
   readonly LIMITER?: LimiterNamespace;
   /** The `models` config section as JSON (Node flattens its config file into it; optional on Workers). */

@@ -17,6 +17,11 @@ import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResul
 import { createToolHost } from '../tools/host.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
+import { parseReplyTarget } from '../channels/envelope.ts';
+import { SqlOutboxStore, type OutboxSql } from '../channels/outbox.ts';
+import { createBotApi } from '../channels/telegram/api.ts';
+import { findTelegramAccount } from '../channels/telegram/config.ts';
+import { createTelegramOutbox } from '../channels/telegram/delivery.ts';
 import type { AgentEvent, ApprovalPort, DefenderPort } from './types.ts';
 
 /** Pacing of streamed `chat` deltas (the reference paces live text at about 75 ms). */
@@ -102,8 +107,19 @@ export function createRecordTurnRunner(env: Env): TurnRunner {
   };
 }
 
-/** Creates the runner for one SessionDO. */
-export function createAgentTurnRunner(env: Env): TurnRunner {
+/** Sends the final reply to the channel the turn came from (Telegram today), once per chunk. */
+async function deliverReply(env: Env, outboxSql: OutboxSql | undefined, input: TurnInput, runId: string, text: string): Promise<void> {
+  const thread = input.items.find((i) => i.thread)?.thread;
+  const target = thread ? parseReplyTarget(thread) : null;
+  if (!target || !text.trim() || !outboxSql) return;
+  if (target.channel !== 'telegram') return;
+  const outbox = createTelegramOutbox({ account: (id) => findTelegramAccount(env, id), api: (a) => createBotApi(a), store: new SqlOutboxStore(outboxSql) });
+  const report = await outbox.deliver({ sessionKey: input.sessionKey, runId, text, target });
+  if (report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: target.channel, status: report.status, error: report.error });
+}
+
+/** Creates the runner for one SessionDO (`outboxSql`: the object's SQLite, for exactly-once channel replies). */
+export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } = {}): TurnRunner {
   return async (input: TurnInput): Promise<SchedulerResult> => {
     const settings = settingsOf(env);
     const log = createLogger(settings.logLevel, { session: input.sessionKey });
@@ -168,6 +184,7 @@ export function createAgentTurnRunner(env: Env): TurnRunner {
       text = result.text;
       error = result.error?.message;
       if (result.status === 'error') log.warn('agent turn failed', { runId, error: result.error?.message, attempts: result.attempts.length });
+      if (status === 'ok') await deliverReply(env, deps.outboxSql, input, runId, text).catch((err: unknown) => log.warn('reply delivery failed', { runId, err }));
       return {
         messages: result.messages.flatMap((m): { role: 'assistant' | 'tool'; text: string }[] =>
           m.role === 'assistant' && m.content ? [{ role: 'assistant', text: m.content }] : m.role === 'tool' ? [{ role: 'tool', text: m.content }] : [],

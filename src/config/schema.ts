@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CredentialSchema } from '../gateway/credentials.ts';
 import { ProvidersConfigSchema } from '../providers/config.ts';
+import { TelegramConfigSchema } from '../channels/telegram/config.ts';
 
 const port = z.coerce
   .number({ error: 'expected an integer port between 0 and 65535' })
@@ -70,6 +71,12 @@ export const ConfigSchema = z.strictObject({
     .default({ runner: 'model', systemPrompt: 'You are edgeclaw, a helpful assistant. Use tools only when they are needed, and never reveal secrets.', maxSteps: 8, contextMessages: 40, approvalTimeoutMs: 300_000 }),
   /** Providers and models (see README, Models). */
   models: ProvidersConfigSchema.default(ProvidersConfigSchema.parse({})),
+  channels: z
+    .strictObject({
+      /** Telegram bots (see README, Telegram). */
+      telegram: TelegramConfigSchema.default({ accounts: [] }),
+    })
+    .default({ telegram: { accounts: [] } }),
   hooks: z
     .strictObject({
       /** Token of POST /hooks/wake and /hooks/agent; unset keeps hooks off. Must differ from gateway.token. */

@@ -51,7 +51,8 @@ export class SessionDriver {
 
   /** After a restart: marks runs left running `interrupted` (reported in history) and frees their leases. */
   async recover(): Promise<string[]> {
-    const ids = this.#d.transaction(() => this.#d.queue.recoverInterrupted(this.#now()));
+    const r = this.#d.transaction(() => this.#d.queue.recoverInterrupted(this.#now()));
+    const ids = [...r.resumed, ...r.interrupted];
     const key = this.#d.queue.sessionKey();
     if (ids.length > 0 && key && this.#d.limiter) await this.#d.limiter.release(key).catch(() => undefined);
     return ids;

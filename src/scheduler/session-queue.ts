@@ -213,6 +213,7 @@ export class SessionQueue {
   finishTurn(runId: string, outcome: TurnOutcome, now: number): void {
     const run = this.run(runId);
     if (!run || run.state !== 'running') return; // already ended (redelivery): change nothing
+    this.#sql.exec(`DELETE FROM inflight WHERE run_id = ?`, runId);
     const u = { inputTokens: outcome.usage?.inputTokens ?? 0, outputTokens: outcome.usage?.outputTokens ?? 0, costUsd: outcome.usage?.costUsd ?? 0 };
     this.#sql.exec(
       `UPDATE runs SET state = ?, reason = ?, ended_at = ?, input_tokens = ?, output_tokens = ?, cost_usd = ? WHERE run_id = ?`,
@@ -235,14 +236,38 @@ export class SessionQueue {
     return { aborted, abortActive: d.abortActive ? view.active!.runId : null };
   }
 
-  /** Marks runs left `running` by a dead process `interrupted` and reports each in history. Returns their ids. */
-  recoverInterrupted(now: number): string[] {
-    const ids = this.#sql.exec<Row>(`SELECT run_id FROM runs WHERE state = 'running' ORDER BY seq`).toArray().map((r) => String(r.run_id));
-    for (const id of ids) {
+  /**
+   * Handles runs a dead process left `running`. A run not yet resumed `maxResumes` times is resumed: its
+   * items go back to the front of the queue (same seqs, so order holds) and its user rows leave history
+   * until it runs again. Otherwise it is marked `interrupted` and reported in history.
+   */
+  recoverInterrupted(now: number, maxResumes = 1): { interrupted: string[]; resumed: string[]; resumedItems: number } {
+    const rows = this.#sql.exec<Row>(`SELECT run_id, resumes FROM runs WHERE state = 'running' ORDER BY seq`).toArray();
+    const out = { interrupted: [] as string[], resumed: [] as string[], resumedItems: 0 };
+    for (const r of rows) {
+      const id = String(r.run_id);
+      const items = this.#sql.exec<Row>(`SELECT seq, item FROM inflight WHERE run_id = ? ORDER BY seq`, id).toArray();
+      if (Number(r.resumes) < maxResumes && items.length > 0) {
+        for (const it of items) {
+          const row = JSON.parse(String(it.item)) as Record<string, string | number | null>;
+          const cols = Object.keys(row);
+          this.#sql.exec(`INSERT OR IGNORE INTO queue (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, ...cols.map((c) => row[c]!));
+          this.#sql.exec(`DELETE FROM history WHERE seq = ? AND role = 'user'`, Number(it.seq));
+          this.#sql.exec(`UPDATE runs SET state = 'queued', merged_into = NULL, started_at = NULL WHERE run_id = ?`, runIdOf(Number(it.seq)));
+        }
+        this.#sql.exec(`UPDATE runs SET state = 'queued', started_at = NULL, resumes = resumes + 1 WHERE run_id = ?`, id);
+        this.#sql.exec(`DELETE FROM inflight WHERE run_id = ?`, id);
+        this.#setMeta('processed', String(Math.max(0, Number(this.#meta('processed') ?? 0) - items.length)));
+        out.resumed.push(id);
+        out.resumedItems += items.length;
+        continue;
+      }
       this.#sql.exec(`UPDATE runs SET state = 'interrupted', reason = 'process restarted', ended_at = ? WHERE run_id = ? OR (merged_into = ? AND state = 'queued')`, now, id, id);
+      this.#sql.exec(`DELETE FROM inflight WHERE run_id = ?`, id);
       this.history.append([{ role: 'system', runId: id, text: `[run ${id} was interrupted by a restart before it finished; its messages were not answered]` }], now);
+      out.interrupted.push(id);
     }
-    return ids;
+    return out;
   }
 
   /** A run by id (null once pruned). */
@@ -321,6 +346,8 @@ export class SessionQueue {
       const row = this.#sql.exec<Row>(`SELECT * FROM queue WHERE seq = ?`, seq).toArray()[0];
       if (!row) throw new Error(`item ${seq} is not queued`);
       const it = toItem(row);
+      // Kept until the turn ends, so a restart can put it back in the queue (resume) instead of losing it.
+      this.#sql.exec(`INSERT OR REPLACE INTO inflight (seq, run_id, item) VALUES (?, ?, ?)`, seq, into, JSON.stringify(row));
       this.#sql.exec(`DELETE FROM queue WHERE seq = ?`, seq);
       if (it.runId !== into) this.#sql.exec(`UPDATE runs SET merged_into = ?, started_at = ? WHERE run_id = ?`, into, now, it.runId);
       items.push({ seq, runId: it.runId, text: it.text, key: it.key, thread: it.thread, channel: it.channel, synthetic: false });

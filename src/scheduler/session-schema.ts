@@ -18,7 +18,7 @@ export interface SqlCursor<T> {
 export type Row = Record<string, SqlValue>;
 
 /** Schema version this build writes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const V1: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS session_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
@@ -58,8 +58,15 @@ const V2: readonly string[] = [
      text TEXT NOT NULL, bytes INTEGER NOT NULL, processed_at INTEGER NOT NULL, archived_at INTEGER NOT NULL)`,
 ];
 
+/** v3: items of the running turn are kept until it ends, so a restart can resume the turn instead of losing it. */
+const V3: readonly string[] = [
+  `CREATE TABLE inflight (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, item TEXT NOT NULL)`,
+  `CREATE INDEX inflight_run ON inflight (run_id)`,
+  `ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0`,
+];
+
 /** Steps from version i to i+1. */
-const STEPS: readonly (readonly string[])[] = [V1, V2];
+const STEPS: readonly (readonly string[])[] = [V1, V2, V3];
 
 /**
  * Brings the tables to SCHEMA_VERSION (idempotent). Each step runs only from its own version, so a

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NodeSqlStorage } from '../../node-adapter/sql-storage.ts';
 import { openDatabase } from '../../node-adapter/sqlite.ts';
 import { SessionQueue, type QueueLimits } from '../../src/scheduler/session-queue.ts';
+import { SCHEMA_VERSION } from '../../src/scheduler/session-schema.ts';
 
 const T0 = 1_700_000_000_000;
 const LIMITS: QueueLimits = {
@@ -217,7 +218,7 @@ describe('SessionQueue', () => {
     q.migrate();
     q.migrate();
     expect(q.pending(10).map((i) => i.text)).toEqual(['kept']);
-    expect(sql.exec(`SELECT value FROM session_meta WHERE key = 'schema_version'`).one()).toEqual({ value: '2' });
+    expect(sql.exec(`SELECT value FROM session_meta WHERE key = 'schema_version'`).one()).toEqual({ value: String(SCHEMA_VERSION) });
   });
 
   it('upgrades v1 storage: queued items get queued runs and history keeps its rows in order', () => {
@@ -241,7 +242,7 @@ describe('SessionQueue', () => {
 
   it('refuses storage written by a newer schema version', () => {
     queue();
-    sql.exec(`UPDATE session_meta SET value = '3' WHERE key = 'schema_version'`);
-    expect(() => new SessionQueue(sql, LIMITS).migrate()).toThrow(/schema v3 is newer than this build \(v2\)/);
+    sql.exec(`UPDATE session_meta SET value = '${SCHEMA_VERSION + 1}' WHERE key = 'schema_version'`);
+    expect(() => new SessionQueue(sql, LIMITS).migrate()).toThrow(`schema v${SCHEMA_VERSION + 1} is newer than this build (v${SCHEMA_VERSION})`);
   });
 });

@@ -156,7 +156,7 @@ describe('SessionDriver', () => {
     expect(released).toEqual(['s', 's']);
   });
 
-  it('marks a run left running by a dead process interrupted, reports it, and frees its lease', async () => {
+  it('resumes a run left running by a dead process once, in order, and frees its lease', async () => {
     const db = openDatabase(':memory:');
     const first = setup({ db });
     first.driver.enqueue('s', { text: 'in flight' });
@@ -166,10 +166,28 @@ describe('SessionDriver', () => {
     const second = setup({ db, limiter: { acquire: async () => ({ granted: true }), release: async (h) => void released.push(h) } });
     expect(await second.driver.recover()).toEqual(['run-1']);
     expect(released).toEqual(['s']);
-    expect(second.queue.run('run-1')).toMatchObject({ state: 'interrupted' });
+    expect(second.queue.run('run-1')).toMatchObject({ state: 'queued' });
+    expect(second.queue.pending(10).map((p) => p.text)).toEqual(['in flight', 'next']);
     await second.driver.drain();
-    expect(second.roles()).toEqual([
-      'user:in flight',
+    expect(second.roles()).toEqual(['user:in flight', 'user:next']);
+    expect(second.queue.run('run-1')).toMatchObject({ state: 'done' });
+  });
+
+  it('marks a run interrupted when it dies again after its resume, and reports it', async () => {
+    const db = openDatabase(':memory:');
+    const first = setup({ db });
+    first.driver.enqueue('s', { text: 'poison' });
+    first.driver.enqueue('s', { text: 'next', queueMode: 'followup' });
+    first.queue.startTurn([1], Date.now());
+    const second = setup({ db });
+    await second.driver.recover();
+    second.queue.startTurn([1], Date.now()); // dies again while running the resumed turn
+    const third = setup({ db });
+    expect(await third.driver.recover()).toEqual(['run-1']);
+    expect(third.queue.run('run-1')).toMatchObject({ state: 'interrupted' });
+    await third.driver.drain();
+    expect(third.roles()).toEqual([
+      'user:poison',
       'system:[run run-1 was interrupted by a restart before it finished; its messages were not answered]',
       'user:next',
     ]);
