@@ -44,6 +44,7 @@ export default defineConfig(async () => {
                   TEST_MIGRATIONS: migrations,
                   EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
                   EDGECLAW_AGENT_RUNNER: 'model',
+                  EDGECLAW_OPENAI_HTTP: 'true',
                   EDGECLAW_MODELS_JSON: JSON.stringify(agentModelsConfig('http://fake-provider.invalid/v1')),
                 },
                 serviceBindings: {

@@ -50,6 +50,7 @@ export interface Vars {
   readonly EDGECLAW_GATEWAY_MAX_BUFFERED_BYTES?: string;
   readonly EDGECLAW_GATEWAY_TICK_MS?: string;
   readonly EDGECLAW_AGENT_RUNNER?: string;
+  readonly EDGECLAW_OPENAI_HTTP?: string;
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */

@@ -52,10 +52,15 @@ export const ConfigSchema = z.strictObject({
       maxBufferedBytes: positiveInt(1024 * 1024 * 1024).default(8 * 1024 * 1024),
       /** Interval of `tick` events (advertised in hello-ok). */
       tickIntervalMs: positiveInt(3_600_000).default(30_000),
+      /** OpenAI-compatible `/v1/models` + `/v1/chat/completions` (off by default). */
+      openaiHttp: z
+        .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+        .transform((v) => v === true || v === 'true' || v === '1')
+        .default(false),
       /** Node: peers whose X-Forwarded-For is trusted for the client address (e.g. a local nginx). */
       trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()])).max(64).default([]),
     })
-    .default({ credentials: [], maxPayload: 1024 * 1024, maxBufferedBytes: 8 * 1024 * 1024, tickIntervalMs: 30_000, trustedProxies: [] }),
+    .default({ credentials: [], maxPayload: 1024 * 1024, maxBufferedBytes: 8 * 1024 * 1024, tickIntervalMs: 30_000, openaiHttp: false, trustedProxies: [] }),
   agent: z
     .strictObject({
       /** `model` answers each turn with the configured models; `record` only records turns (the agent is paused). */
@@ -139,6 +144,7 @@ export const ENV_OVERRIDES = {
   EDGECLAW_LOG_LEVEL: 'logLevel',
   EDGECLAW_GATEWAY_TOKEN: 'gateway.token',
   EDGECLAW_HOOKS_TOKEN: 'hooks.token',
+  EDGECLAW_OPENAI_HTTP: 'gateway.openaiHttp',
   EDGECLAW_AGENT_RUNNER: 'agent.runner',
   EDGECLAW_AGENT_MAX_STEPS: 'agent.maxSteps',
   EDGECLAW_APPROVAL_TIMEOUT_MS: 'agent.approvalTimeoutMs',

@@ -11,6 +11,7 @@ import { toProtocolError } from './connection.ts';
 import { RequestFrameSchema } from './frames.ts';
 import { METHODS } from './methods/index.ts';
 import { hookRoutes } from './hooks.ts';
+import { openaiRoutes } from './openai-http.ts';
 import type { Hub, MethodContext } from './registry.ts';
 
 /** The hub over RPC to the one GatewayDO (what HTTP-dispatched methods use). */
@@ -46,6 +47,7 @@ export function gatewayRoutes() {
   });
 
   app.route('/hooks', hookRoutes());
+  app.route('/v1', openaiRoutes());
 
   app.get('/rpc/methods', (c) => c.json({ ok: true, methods: METHODS.describe() }));
 

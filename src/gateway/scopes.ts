@@ -61,7 +61,7 @@ const ALWAYS_ADMIN_PREFIXES = ['config.', 'wizard.', 'exec.approvals.', 'update.
 
 /** The scope a method needs by name (a method's own declaration wins; unknown means admin). */
 export function requiredScope(method: string, declared?: MethodScope): MethodScope {
-  if (ALWAYS_ADMIN_PREFIXES.some((p) => method.startsWith(p)) && declared !== 'operator.read') return 'operator.admin';
+  if (ALWAYS_ADMIN_PREFIXES.some((p) => method.startsWith(p))) return 'operator.admin';
   return declared ?? 'operator.admin';
 }
 

@@ -76,6 +76,24 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       op.ws.close(1000);
     });
 
+    it('serves the OpenAI-compatible endpoint when enabled: 401 without a token, completions with one', async () => {
+      const h = harness();
+      const post = (body: unknown, auth = true) =>
+        h.fetch('/v1/chat/completions', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${TEST_TOKEN}` } : {}) } });
+      expect((await post({ model: 'openclaw', messages: [{ role: 'user', content: 'x' }] }, false)).status).toBe(401);
+      const plain = await post({ model: 'openclaw', messages: [{ role: 'user', content: 'over http' }], user: 'alice' });
+      expect(plain.status).toBe(200);
+      expect(await plain.json()).toMatchObject({ object: 'chat.completion', choices: [{ message: { role: 'assistant', content: 'echo: over http' }, finish_reason: 'stop' }] });
+      const streamed = await post({ model: 'openclaw/main', stream: true, messages: [{ role: 'user', content: 'streamed' }] });
+      expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const text = await streamed.text();
+      expect(text).toContain('"content":"echo: streamed"');
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      expect((await post({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).status).toBe(400);
+      const models = await h.fetch('/v1/models', { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain('openclaw');
+    });
+
     it('blocks a model that asks to run `rm -rf ~`: the model gets a block result and nothing runs', async () => {
       const h = harness();
       const session = uniqueSession('rm');

@@ -75,6 +75,31 @@ export function describeGateway(host: string, harness: () => GatewayHarness): vo
       client.ws.close(1000);
     });
 
+    it('manages sessions over the socket: patch, describe, preview, abort, compact and reset need their scopes', async () => {
+      const h = harness();
+      const writer = (await handshake(h, TEST_TOKEN, ['operator.write'])).client;
+      const admin = (await handshake(h, TEST_TOKEN, ['operator.admin'])).client;
+      const key = `agent:main:gwsess:${crypto.randomUUID().slice(0, 8)}`;
+      expect((await writer.req('chat.send', { sessionKey: key, message: 'first', idempotencyKey: `k-${key}` })).ok).toBe(true);
+      const patched = await writer.req('sessions.patch', { key, model: 'fake/echo', queueMode: 'followup' });
+      expect(patched.payload).toMatchObject({ ok: true, key, entry: { model: 'fake/echo', queueMode: 'followup' } });
+      const changed = await writer.next((f) => f.event === 'sessions.changed' && f.payload.sessionKey === key);
+      expect(changed.payload.reason).toBe('patch');
+      expect((await writer.req('sessions.describe', { key })).payload.entry).toMatchObject({ key, model: 'fake/echo' });
+      const preview = await writer.req('sessions.preview', { keys: [key], limit: 3 });
+      expect(preview.payload.previews[0]).toMatchObject({ key, status: 'ok' });
+      expect((await writer.req('chat.abort', { sessionKey: key })).payload).toMatchObject({ ok: true });
+      expect((await writer.req('sessions.reset', { key })).error).toMatchObject({ code: 'FORBIDDEN', details: { missingScope: 'operator.admin' } });
+      expect((await admin.req('sessions.compact', { key })).payload).toMatchObject({ ok: true, key });
+      expect((await admin.req('sessions.reset', { key })).payload).toMatchObject({ ok: true, key });
+      const models = await writer.req('models.list', {});
+      expect(models.payload.models.length).toBeGreaterThan(5);
+      expect(JSON.stringify(models.payload)).not.toMatch(/apiKey/i);
+      expect((await writer.req('tools.catalog', {})).payload.tools.map((t: { name: string }) => t.name)).toContain('web_fetch');
+      writer.ws.close(1000);
+      admin.ws.close(1000);
+    });
+
     it('rejects a first frame that is not connect with INVALID_REQUEST and close 1008', async () => {
       const client = await harness().open();
       await client.next();
@@ -218,6 +243,13 @@ export function describeGateway(host: string, harness: () => GatewayHarness): vo
       const after = await handshake(h, TEST_TOKEN, ['operator.read']);
       expect((await after.client.req('health', {})).ok).toBe(true);
       after.client.ws.close(1000);
+    });
+
+    it('keeps /v1 closed: 401 without a token, 404 while the endpoint is disabled', async () => {
+      const h = harness();
+      expect((await h.fetch('/v1/models')).status).toBe(401);
+      expect((await h.fetch('/v1/chat/completions', { method: 'POST', body: '{}' })).status).toBe(401);
+      expect((await h.fetch('/v1/models', { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).status).toBe(404);
     });
 
     it('POST /rpc needs a bearer token, applies the same scopes, and returns the res frame', async () => {

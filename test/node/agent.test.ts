@@ -48,7 +48,7 @@ beforeAll(async () => {
   writeFileSync(join(workspace, 'notes.txt'), `Meeting notes.\n${INJECTION}\n`);
   const config = join(dir.path, 'edgeclaw.json5');
   writeFileSync(config, JSON.stringify({ models: agentModelsConfig(`${fake.url}/v1`) }));
-  env = { PORT: '0', HOME: home, EDGECLAW_DATA_DIR: data, EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' };
+  env = { PORT: '0', HOME: home, EDGECLAW_DATA_DIR: data, EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model', EDGECLAW_OPENAI_HTTP: 'true' };
   server = await spawnServer(env);
 });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { GatewayError, unavailable } from '../../errors.ts';
 import { SessionKeySchema } from '../../sessions/session-key.ts';
 import { listSessions } from '../../storage/repos/sessions.ts';
+import type { QueueMode } from '../../scheduler/types.ts';
 import { defineMethod, type MethodContext, type TwoPhase } from '../registry.ts';
 import { DEFAULT_AGENT_ID } from './system.ts';
 
@@ -15,8 +16,8 @@ export function canonicalSessionKey(key: string | undefined, agentId = DEFAULT_A
 }
 
 /** Enqueues a user turn in its session; the idempotency key is the run id. */
-async function startRun(ctx: MethodContext, sessionKey: string, text: string, runId: string) {
-  const result = await ctx.env.SESSIONS.getByName(sessionKey).enqueue(sessionKey, { text, key: runId });
+async function startRun(ctx: MethodContext, sessionKey: string, text: string, runId: string, queueMode?: QueueMode) {
+  const result = await ctx.env.SESSIONS.getByName(sessionKey).enqueue(sessionKey, { text, key: runId, ...(queueMode ? { queueMode } : {}) });
   if (result.status === 'rejected') {
     throw unavailable(`session queue is full (cap ${result.cap}); retry later`, 1_000);
   }
@@ -40,7 +41,7 @@ export const chatSend = defineMethod({
   }),
   async handler(ctx, p) {
     const key = canonicalSessionKey(p.sessionKey);
-    return startRun(ctx, key, p.message, p.idempotencyKey);
+    return startRun(ctx, key, p.message, p.idempotencyKey, p.queueMode);
   },
 });
 

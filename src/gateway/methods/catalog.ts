@@ -1,0 +1,63 @@
+/** Catalog methods: models.list, agents.list, commands.list, tools.catalog. */
+import { z } from 'zod';
+import { modelsConfigOf } from '../../agent/session-runner.ts';
+import { WORKERS_CAPABILITIES } from '../../env.ts';
+import { buildModelCatalog } from '../../providers/catalog.ts';
+import { resolveModels } from '../../providers/resolve.ts';
+import { createToolHost } from '../../tools/host.ts';
+import { createWebFetchTool } from '../../tools/web-fetch.ts';
+import { defineMethod } from '../registry.ts';
+import { DEFAULT_AGENT_ID } from './system.ts';
+
+/** `models.list`: presets + configured providers; keys are never included. */
+export const modelsList = defineMethod({
+  name: 'models.list',
+  scope: 'operator.read',
+  params: z.looseObject({ provider: z.string().max(64).optional() }),
+  async handler(ctx, p) {
+    const resolved = resolveModels(modelsConfigOf(ctx.env), ctx.env as unknown as Record<string, string | undefined>);
+    const catalog = buildModelCatalog(resolved);
+    return { ...catalog, models: p.provider ? catalog.models.filter((m) => m.provider === p.provider) : catalog.models };
+  },
+});
+
+/** `agents.list`: the agents this gateway runs (one default agent today). */
+export const agentsList = defineMethod({
+  name: 'agents.list',
+  scope: 'operator.read',
+  params: z.looseObject({}),
+  handler: async () => ({ defaultId: DEFAULT_AGENT_ID, agents: [{ id: DEFAULT_AGENT_ID, name: 'main', isDefault: true }] }),
+});
+
+/** Slash commands understood in channel messages. */
+const COMMANDS = [
+  { name: 'new', description: 'Start a fresh session window' },
+  { name: 'reset', description: 'Reset the session' },
+  { name: 'queue', description: 'Set how new messages behave while a run is active (steer|followup|collect|interrupt)' },
+  { name: 'stop', description: 'Abort the active run and queued turns' },
+  { name: 'status', description: 'Show session status' },
+  { name: 'whoami', description: 'Show your sender id' },
+  { name: 'help', description: 'List commands' },
+];
+
+/** `commands.list`. */
+export const commandsList = defineMethod({
+  name: 'commands.list',
+  scope: 'operator.read',
+  params: z.looseObject({}),
+  handler: async () => ({ commands: COMMANDS }),
+});
+
+/** `tools.catalog`: the tools this host offers the model (capability-gated). */
+export const toolsCatalog = defineMethod({
+  name: 'tools.catalog',
+  scope: 'operator.read',
+  params: z.looseObject({}),
+  async handler(ctx) {
+    const host = createToolHost({ tools: ctx.env.TOOLS ?? [createWebFetchTool()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
+    return { tools: host.list().map((t) => ({ name: t.function.name, description: t.function.description, parameters: t.function.parameters })) };
+  },
+});
+
+/** Every catalog method. */
+export const CATALOG_METHODS = [modelsList, agentsList, commandsList, toolsCatalog];
