@@ -88,6 +88,11 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     for (const ws of this.ctx.getWebSockets()) sendEvent(ws as unknown as GatewaySocket, event, payload, this.#policy, { dropIfSlow: event === 'chat' || event === 'agent' });
   }
 
+  /** Broadcasts several events in order (one call per batch from a run). */
+  async broadcastBatch(events: readonly { event: string; payload: unknown }[]): Promise<void> {
+    for (const e of events.slice(0, 256)) await this.broadcast(e.event, e.payload);
+  }
+
   async trackRun(run: TrackedRun): Promise<void> {
     this.#store.trackRun(run);
   }
@@ -183,7 +188,8 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   }
 
   /** Called by SessionDO when a run ends: records it, broadcasts chat/agent events, answers owed finals. */
-  async runFinished(run: { runId: string; sessionKey: string; status: 'ok' | 'error' | 'aborted'; text: string; error?: string; startedAt: number }): Promise<void> {
+  async runFinished(run: { runId: string; sessionKey: string; status: 'ok' | 'error' | 'aborted'; text: string; error?: string; startedAt: number; events?: readonly { event: string; payload: unknown }[] }): Promise<void> {
+    if (run.events) await this.broadcastBatch(run.events);
     const endedAt = Date.now();
     this.#store.trackRun({ runId: run.runId, sessionKey: run.sessionKey, status: 'running', acceptedAt: run.startedAt });
     this.#store.finishRun(run.runId, run.status, endedAt, run.text, run.error);

@@ -10,6 +10,7 @@ import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
 import type { LogTail } from '../src/logs.ts';
 import { createNodeTools } from './tools/index.ts';
+import { createHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
 import type { NodeD1Database } from './d1.ts';
@@ -45,7 +46,7 @@ function credentialsVar(config: Config): string {
 }
 
 /** Provider-related variables passed through from the process environment (keys stay in memory only). */
-const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|[A-Z][A-Z0-9_]*_API_KEY|CLOUDFLARE_(ACCOUNT_ID|GATEWAY_ID|API_TOKEN)|TELEGRAM_[A-Z_]+)$/;
+const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|[A-Z][A-Z0-9_]*_API_KEY|CLOUDFLARE_(ACCOUNT_ID|GATEWAY_ID|API_TOKEN)|TELEGRAM_[A-Z_]+|SLACK_[A-Z_]+|WHATSAPP_[A-Z_]+)$/;
 
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
@@ -61,7 +62,10 @@ export function createBindings(
     ...providerEnv,
     EDGECLAW_MODELS_JSON: JSON.stringify(config.models),
     EDGECLAW_TELEGRAM: JSON.stringify(config.channels.telegram),
+    EDGECLAW_SLACK: JSON.stringify(config.channels.slack),
+    EDGECLAW_WHATSAPP: JSON.stringify(config.channels.whatsapp),
     CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
+    HOST_METRICS: createHostMetrics(),
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
   };

@@ -257,7 +257,7 @@ export class DurableObjectHost {
     if (existing) return existing;
     const ns = this.#namespaces.get(binding);
     if (!ns) throw new Error(`no Durable Object namespace bound as ${binding}`);
-    const db = openDatabase(join(this.#opts.dataDir, 'do', binding, `${id.toString()}.sqlite`));
+    const db = openDatabase(join(this.#opts.dataDir, 'do', binding, `${id.toString()}.sqlite`), { cacheKiB: 256 });
     const gate = new InputGate();
     const alarm = { running: false, rearmed: false };
     const storage = new NodeDurableObjectStorage(db, {

@@ -9,6 +9,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../src/app.ts';
+import { METRICS } from '../src/metrics.ts';
 import { startTelegramAccounts } from '../src/channels/telegram/startup.ts';
 import type { Config } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
@@ -116,6 +117,7 @@ export async function startServer(
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
+        METRICS.gatewayConnections.inc({ transport: 'ws' });
         host.acceptWebSocket('GATEWAY', 'main', ws, 'acceptSocket', clientAddress(req, config.gateway.trustedProxies)).catch((err: unknown) => {
           log.error('websocket accept failed', { err });
           ws.close(1011, 'internal error');

@@ -5,10 +5,12 @@
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 
 /** Opens (creating if needed) a database file with the host's pragmas. `:memory:` works too. */
-export function openDatabase(path: string, opts: { busyTimeoutMs?: number } = {}): DatabaseSync {
+export function openDatabase(path: string, opts: { busyTimeoutMs?: number; cacheKiB?: number } = {}): DatabaseSync {
   const db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 5_000 });
   if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = FULL');
+  db.exec(`PRAGMA synchronous = ${process.env.EDGECLAW_SQLITE_SYNC === 'full' ? 'FULL' : 'NORMAL'}`);
+  // Many small per-object databases are open at once: keep each page cache small (SQLite's default is ~2 MiB).
+  if (opts.cacheKiB !== undefined) db.exec(`PRAGMA cache_size = -${Math.max(64, Math.floor(opts.cacheKiB))}`);
   db.exec('PRAGMA foreign_keys = ON');
   return db;
 }

@@ -16,7 +16,12 @@ import { listSessions } from './storage/repos/sessions.ts';
 import { DropPolicySchema, QueueModeSchema } from './scheduler/types.ts';
 import { isHistoryCursor, MAX_HISTORY_PAGE } from './scheduler/session-history.ts';
 import { gatewayRoutes } from './gateway/http.ts';
+import { METRICS_CONTENT_TYPE, recordHttp, renderMetrics } from './metrics.ts';
+import { controlRoutes } from './control/routes.ts';
 import { telegramRoutes } from './channels/telegram/routes.ts';
+import { webchatRoutes } from './webchat/routes.ts';
+import { slackRoutes } from './channels/slack/routes.ts';
+import { whatsappRoutes } from './channels/whatsapp/routes.ts';
 
 /** A readiness check: resolves to null when fine, or to the reason it is not ready. */
 export type ReadinessCheck = (env: Env) => Promise<string | null> | string | null;
@@ -140,7 +145,14 @@ export function createApp(options: AppOptions = {}) {
 
   app.notFound((c) => c.json({ ok: false, error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 
+  app.use('*', async (c, next) => {
+    await next();
+    recordHttp(new URL(c.req.url).pathname, c.res.status);
+  });
+
   app.get('/healthz', (c) => c.json({ ok: true, status: 'live' }));
+  app.get('/metrics', requireAdmin(), (c) => c.body(renderMetrics(c.env.HOST_METRICS), 200, { 'content-type': METRICS_CONTENT_TYPE }));
+  app.route('/control', controlRoutes());
   app.get('/health', (c) => c.json({ ok: true, status: 'live' }));
 
   app.get('/readyz', async (c) => {
@@ -215,6 +227,9 @@ export function createApp(options: AppOptions = {}) {
 
   app.route('/sessions', sessions);
   app.route('/telegram', telegramRoutes());
+  app.route('/slack', slackRoutes());
+  app.route('/whatsapp', whatsappRoutes());
+  app.route('/chat', webchatRoutes());
   app.route('/', gatewayRoutes());
   return app;
 }

@@ -6,7 +6,10 @@ import type { GatewayDO } from '../durable/gateway-do.ts';
 import type { LimiterDO } from '../durable/limiter-do.ts';
 import type { SessionDO } from '../durable/session-do.ts';
 import type { LogTail } from './logs.ts';
+import type { HostMetrics } from './metrics.ts';
 import type { TelegramVars } from './channels/telegram/config.ts';
+import type { SlackVars } from './channels/slack/config.ts';
+import type { WhatsAppVars } from './channels/whatsapp/config.ts';
 import type { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import type { ToolDefinition } from './tools/types.ts';
 
@@ -50,11 +53,15 @@ export interface Vars {
   readonly EDGECLAW_GATEWAY_MAX_BUFFERED_BYTES?: string;
   readonly EDGECLAW_GATEWAY_TICK_MS?: string;
   readonly EDGECLAW_AGENT_RUNNER?: string;
+  /** Signed defender policy bundle (envelope JSON); verified against EDGECLAW_POLICY_TRUST before use. */
+  readonly EDGECLAW_POLICY_BUNDLE?: string;
+  /** Policy trust file JSON: a pinned root `{version, expiresAt, threshold, keys}` or `{root, rotations[]}`. */
+  readonly EDGECLAW_POLICY_TRUST?: string;
   readonly EDGECLAW_OPENAI_HTTP?: string;
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */
-export interface Env extends Vars, TelegramVars {
+export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars {
   readonly DB: DbBinding;
   readonly SESSIONS: SessionNamespace;
   readonly GATEWAY: GatewayNamespace;
@@ -76,6 +83,8 @@ export interface Env extends Vars, TelegramVars {
   readonly TOOLS?: readonly ToolDefinition[];
   /** Recent log lines (Node keeps a bounded ring; Workers have none). */
   readonly LOGS?: LogTail;
+  /** Host figures for /metrics (Node: memory re-sampled every memorySampleSecs); absent on Workers. */
+  readonly HOST_METRICS?: HostMetrics;
   /** Declared by the host; absent means the Workers defaults (no exec, no local files). */
   readonly CAPABILITIES?: Capabilities;
 }

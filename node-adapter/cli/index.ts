@@ -18,6 +18,14 @@ export const COMMANDS: Record<string, Command> = {
   },
   defender: { summary: 'defender check: score JSON Lines {"id","kind","text"} from stdin', run: async (argv) => (await import('./defender.ts')).defenderMain(argv) },
   telegram: { summary: 'manage the Telegram webhook: set-webhook | delete-webhook | info', run: async (argv, env) => (await import('./telegram.ts')).telegramCommand.run(argv, env) },
+  bridge: { summary: 'Defender sidecar for an OpenClaw gateway: --url --token [--review deny|wait] | status', run: async (argv, env) => (await import('./bridge.ts')).bridgeMain(argv, env) },
+  policy: { summary: 'signed policy bundles: keygen | root | sign | verify | rotate', run: async (argv) => (await import('./policy.ts')).policyMain(argv) },
+  gateway: { summary: 'talk to a running gateway: status | health | call <method> [--params JSON] (--url --token)', run: async (argv, env) => (await import('./gateway.ts')).gatewayCommand.run(argv, env) },
+  sessions: { summary: 'list sessions of a running gateway: list [--limit N] (--url --token)', run: async (argv, env) => (await import('./sessions.ts')).sessionsCommand.run(argv, env) },
+  config: { summary: 'configuration: get [path] | set <path> <value> | validate (--config FILE)', run: async (argv, env) => (await import('./config.ts')).configCommand.run(argv, env) },
+  token: { summary: 'gateway credentials: create --id ID [--scope S] | list | revoke <id> (--config FILE)', run: async (argv, env) => (await import('./token.ts')).tokenCommand.run(argv, env) },
+  doctor: { summary: 'check config, data dir/token permissions, port, glibc floor, providers; prints fixes', run: async (argv, env) => (await import('./doctor.ts')).doctorCommand.run(argv, env) },
+  security: { summary: 'security audit [--fix]: auth, public binds, exec exposure, file permissions', run: async (argv, env) => (await import('./security.ts')).securityCommand.run(argv, env) },
 };
 
 function usage(): string {

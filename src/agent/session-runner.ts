@@ -6,7 +6,9 @@
 import type { Env } from '../env.ts';
 import { WORKERS_CAPABILITIES } from '../env.ts';
 import { settingsOf } from '../config/settings.ts';
-import { DEFAULT_POLICY, evaluate } from '../defender/index.ts';
+import { evaluate } from '../defender/index.ts';
+import { activePolicyFor } from '../defender/active-policy.ts';
+import { recordDecision } from '../storage/repos/audit.ts';
 import type { DefenderInput as EngineInput } from '../defender/types.ts';
 import { createLogger } from '../log.ts';
 import { createFallbackChain } from '../providers/fallback.ts';
@@ -22,10 +24,17 @@ import { SqlOutboxStore, type OutboxSql } from '../channels/outbox.ts';
 import { createBotApi } from '../channels/telegram/api.ts';
 import { findTelegramAccount } from '../channels/telegram/config.ts';
 import { createTelegramOutbox } from '../channels/telegram/delivery.ts';
-import type { AgentEvent, ApprovalPort, DefenderPort } from './types.ts';
+import type { ChannelOutbox, ReplyTarget } from '../channels/envelope.ts';
+import { slackOutboxFor } from '../channels/slack/delivery.ts';
+import { parseSlackTarget } from '../channels/slack/events.ts';
+import { whatsappOutboxFor } from '../channels/whatsapp/delivery.ts';
+import { parseWhatsAppTarget } from '../channels/whatsapp/webhook.ts';
+import type { AgentEvent, ApprovalPort, DefenderInput, DefenderPort, DefenderVerdict } from './types.ts';
 
 /** Pacing of streamed `chat` deltas (the reference paces live text at about 75 ms). */
 const DELTA_PACING_MS = 75;
+/** Events sent in one batch at most (a long run flushes early rather than growing the batch). */
+const EVENT_BATCH_MAX = 64;
 /** Longest summary of a reviewed action shown to approvers. */
 const APPROVAL_SUMMARY_MAX = 500;
 
@@ -41,12 +50,24 @@ export function modelsConfigOf(env: Env): ProvidersConfig {
   return cfg;
 }
 
-/** Defender port over the pure engine: tool calls and tool results are scored before they pass. */
-export const engineDefender: DefenderPort = async (input) => {
-  const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args } : { kind: 'tool_result', text: input.content, tool: input.tool };
-  const d = evaluate(engineInput, DEFAULT_POLICY);
-  return { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
-};
+/** Defender port over the pure engine under the active policy bundle; `onDecision` sees every verdict. */
+export function engineDefender(env: Env, onDecision?: (input: DefenderInput, verdict: DefenderVerdict) => void): DefenderPort {
+  return async (input) => {
+    const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args } : { kind: 'tool_result', text: input.content, tool: input.tool };
+    const d = evaluate(engineInput, (await activePolicyFor(env)).policy);
+    const verdict: DefenderVerdict = { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
+    onDecision?.(input, verdict);
+    return verdict;
+  };
+}
+
+/** Audit sink: each decision goes to the `audit` table off the gate's path (awaited with the run's other sends). */
+function auditDecisions(env: Env, sessionKey: string, runId: string, pending: Promise<unknown>[]) {
+  return (i: DefenderInput, v: DefenderVerdict) => {
+    const excerpt = (i.kind === 'tool_call' ? JSON.stringify(i.args ?? {}) ?? '' : i.content).slice(0, 200);
+    pending.push(recordDecision(env.DB, { kind: i.kind, decision: v.decision, score: v.score, reasons: v.reasons, sessionKey, runId, tool: i.tool, excerpt }).catch(() => undefined));
+  };
+}
 
 function summarize(tool: string, args: unknown): string {
   const text = `${tool} ${JSON.stringify(args ?? {})}`;
@@ -107,12 +128,25 @@ export function createRecordTurnRunner(env: Env): TurnRunner {
   };
 }
 
-/** Sends the final reply to the channel the turn came from (Telegram today), once per chunk. */
+/** Channels whose reply targets the shared parser does not take (non-numeric ids): parse + outbox each. */
+const CHANNEL_OUTBOXES: Record<string, { parse(thread: string): ReplyTarget | null; outbox(env: Env, store: SqlOutboxStore): ChannelOutbox }> = {
+  slack: { parse: parseSlackTarget, outbox: slackOutboxFor },
+  whatsapp: { parse: parseWhatsAppTarget, outbox: whatsappOutboxFor },
+};
+
+/** Sends the final reply to the channel the turn came from (Telegram, Slack, WhatsApp), once per chunk. */
 async function deliverReply(env: Env, outboxSql: OutboxSql | undefined, input: TurnInput, runId: string, text: string): Promise<void> {
   const thread = input.items.find((i) => i.thread)?.thread;
   const target = thread ? parseReplyTarget(thread) : null;
-  if (!target || !text.trim() || !outboxSql) return;
-  if (target.channel !== 'telegram') return;
+  if (!text.trim() || !outboxSql || !thread) return;
+  const other = CHANNEL_OUTBOXES[thread.slice(0, thread.indexOf(':'))];
+  const otherTarget = other?.parse(thread);
+  if (other && otherTarget) {
+    const report = await other.outbox(env, new SqlOutboxStore(outboxSql)).deliver({ sessionKey: input.sessionKey, runId, text, target: otherTarget });
+    if (report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: otherTarget.channel, status: report.status, error: report.error });
+    return;
+  }
+  if (!target || target.channel !== 'telegram') return;
   const outbox = createTelegramOutbox({ account: (id) => findTelegramAccount(env, id), api: (a) => createBotApi(a), store: new SqlOutboxStore(outboxSql) });
   const report = await outbox.deliver({ sessionKey: input.sessionKey, runId, text, target });
   if (report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: target.channel, status: report.status, error: report.error });
@@ -133,25 +167,41 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     let full = '';
     let flushTimer: ReturnType<typeof setTimeout> | null = null;
     const sends: Promise<unknown>[] = [];
-    const broadcast = (event: string, payload: unknown) => sends.push(gateway.broadcast(event, payload).catch(() => undefined));
+    // Events go to the one GatewayDO in batches (one RPC per pacing window), not one call per event:
+    // that object fans out every run's events, so per-event calls would make it the bottleneck.
+    let batch: { event: string; payload: unknown }[] = [];
+    const sendBatch = () => {
+      if (batch.length === 0) return;
+      const events = batch;
+      batch = [];
+      sends.push(gateway.broadcastBatch(events).catch(() => undefined));
+    };
+    const broadcast = (event: string, payload: unknown) => {
+      batch.push({ event, payload });
+      if (batch.length >= EVENT_BATCH_MAX) sendBatch();
+      flushTimer ??= setTimeout(flush, DELTA_PACING_MS);
+    };
     const flush = () => {
       flushTimer = null;
+      emitDelta();
+      sendBatch();
+    };
+    const emitDelta = () => {
       if (!pending) return;
       const deltaText = pending;
       pending = '';
-      broadcast('chat', { runId, sessionKey: input.sessionKey, seq: ++seq, state: 'delta', deltaText, message: { role: 'assistant', content: [{ type: 'text', text: full }], timestamp: Date.now() } });
+      batch.push({ event: 'chat', payload: { runId, sessionKey: input.sessionKey, seq: ++seq, state: 'delta', deltaText, message: { role: 'assistant', content: [{ type: 'text', text: full }], timestamp: Date.now() } } });
     };
     const onEvent = (e: AgentEvent) => {
       if (e.stream === 'assistant') {
         if (e.data.replace) {
-          flush();
+          emitDelta();
           full = e.data.text;
           broadcast('chat', { runId, sessionKey: input.sessionKey, seq: ++seq, state: 'delta', deltaText: full, replace: true, message: { role: 'assistant', content: [{ type: 'text', text: full }], timestamp: Date.now() } });
           return;
         }
         full = e.data.text;
         pending += e.data.delta;
-        flushTimer ??= setTimeout(flush, DELTA_PACING_MS);
       }
       broadcast('agent', { runId, sessionKey: input.sessionKey, seq: ++seq, stream: e.stream, ts: Date.now(), data: e.data });
     };
@@ -172,10 +222,15 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
         chain,
         messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt),
         tools,
-        defender: engineDefender,
+        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends)),
         approval: gatewayApprovals(env, input.sessionKey, runId, settings.agent.approvalTimeoutMs),
         // Steering rows are already in history (the scheduler recorded them); the model sees them now.
-        steering: async () => (await input.steering()).map((i): ChatMessage => ({ role: 'user', content: i.text })),
+        steering: async () => {
+          const items = await input.steering();
+          // Steered messages are answered by this run: their producers get its final too.
+          for (const i of items) if (i.key && !runIds.includes(i.key)) runIds.push(i.key);
+          return items.map((i): ChatMessage => ({ role: 'user', content: i.text }));
+        },
         maxSteps: settings.agent.maxSteps,
         signal: input.signal,
         onEvent,
@@ -193,11 +248,14 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       };
     } finally {
       if (flushTimer) clearTimeout(flushTimer);
-      flush();
+      emitDelta();
+      // The last events ride along with the first runFinished call: one RPC for the end of the run.
+      const tail = batch;
+      batch = [];
       await Promise.all(sends);
-      for (const id of runIds) {
+      for (const [i, id] of runIds.entries()) {
         await gateway
-          .runFinished({ runId: id, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : status, text, ...(error ? { error } : {}), startedAt })
+          .runFinished({ runId: id, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : status, text, ...(error ? { error } : {}), startedAt, ...(i === 0 && tail.length > 0 ? { events: tail } : {}) })
           .catch((err: unknown) => log.warn('gateway notification failed', { runId: id, err }));
       }
     }

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { CredentialSchema } from '../gateway/credentials.ts';
 import { ProvidersConfigSchema } from '../providers/config.ts';
 import { TelegramConfigSchema } from '../channels/telegram/config.ts';
+import { SlackConfigSchema } from '../channels/slack/config.ts';
+import { WhatsAppConfigSchema } from '../channels/whatsapp/config.ts';
 
 const port = z.coerce
   .number({ error: 'expected an integer port between 0 and 65535' })
@@ -80,8 +82,12 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** Telegram bots (see README, Telegram). */
       telegram: TelegramConfigSchema.default({ accounts: [] }),
+      /** Slack apps (Events API). */
+      slack: SlackConfigSchema.default({ accounts: [] }),
+      /** WhatsApp Cloud API numbers. */
+      whatsapp: WhatsAppConfigSchema.default({ accounts: [] }),
     })
-    .default({ telegram: { accounts: [] } }),
+    .default({ telegram: { accounts: [] }, slack: { accounts: [] }, whatsapp: { accounts: [] } }),
   hooks: z
     .strictObject({
       /** Token of POST /hooks/wake and /hooks/agent; unset keeps hooks off. Must differ from gateway.token. */

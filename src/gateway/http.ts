@@ -11,6 +11,8 @@ import { toProtocolError } from './connection.ts';
 import { RequestFrameSchema } from './frames.ts';
 import { METHODS } from './methods/index.ts';
 import { hookRoutes } from './hooks.ts';
+import { METRICS } from '../metrics.ts';
+import { controlPage, prefersHtml } from '../control/routes.ts';
 import { openaiRoutes } from './openai-http.ts';
 import type { Hub, MethodContext } from './registry.ts';
 
@@ -42,7 +44,11 @@ export function gatewayRoutes() {
   const app = new Hono<{ Bindings: Env }>();
 
   app.get('/', async (c) => {
-    if (c.req.header('upgrade')?.toLowerCase() === 'websocket') return c.env.GATEWAY.getByName('main').fetch(c.req.raw);
+    if (c.req.header('upgrade')?.toLowerCase() === 'websocket') {
+      METRICS.gatewayConnections.inc({ transport: 'ws' });
+      return c.env.GATEWAY.getByName('main').fetch(c.req.raw);
+    }
+    if (prefersHtml(c.req.header('accept'))) return controlPage();
     return c.json({ name: 'edgeclaw', gateway: 'openclaw-protocol-v4', websocket: '/', rpc: '/rpc', methods: '/rpc/methods' });
   });
 

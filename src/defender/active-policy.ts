@@ -1,0 +1,112 @@
+// The policy the gateway runs under: a signed bundle (EDGECLAW_POLICY_BUNDLE) verified against a trust file (EDGECLAW_POLICY_TRUST), cached per env; a rejected bundle keeps the previous good policy.
+import { applyPolicyBundle, applyRootRotation, BundleError, initialState, type BundleErrorCode, type BundleState, type Envelope, type TrustRoot } from './bundle.ts';
+import { DEFAULT_POLICY } from './policy.ts';
+import { createLogger } from '../log.ts';
+import type { DefenderPolicy } from './types.ts';
+
+/** The vars this module reads (a subset of src/env.ts Vars). */
+export interface PolicyVars {
+  readonly EDGECLAW_POLICY_BUNDLE?: string;
+  readonly EDGECLAW_POLICY_TRUST?: string;
+}
+
+/** A trust file: a pinned root plus the rotations (root N -> N+1 envelopes) to apply in order. */
+export interface TrustFile { root: TrustRoot; rotations: Envelope[] }
+
+/** The policy in force, where it came from, and the last rejection if the newest bundle was refused. */
+export interface ActivePolicy {
+  policy: DefenderPolicy;
+  /** Version of the accepted bundle, or null when running on DEFAULT_POLICY. */
+  bundleVersion: number | null;
+  policyId?: string;
+  /** Root version the bundle was checked against. */
+  rootVersion?: number;
+  error?: { code: BundleErrorCode | 'CONFIG'; message: string };
+}
+
+const MAX_ROTATIONS = 64;
+
+/** Parses a trust file: either a bare TrustRoot or `{root, rotations[]}`. Throws BundleError('MALFORMED'). */
+export function parseTrustFile(text: string): TrustFile {
+  let v: unknown;
+  try { v = JSON.parse(text); } catch { throw new BundleError('MALFORMED', 'trust file is not JSON'); }
+  const o = (v ?? {}) as Partial<TrustFile> & Partial<TrustRoot>;
+  const root = (o.root ?? o) as TrustRoot;
+  const rotations = Array.isArray(o.rotations) ? o.rotations : [];
+  if (!root || !Number.isSafeInteger(root.version) || !Number.isSafeInteger(root.threshold) || root.threshold < 1 || typeof root.keys !== 'object' || root.keys === null || typeof root.expiresAt !== 'string') {
+    throw new BundleError('MALFORMED', 'trust root needs version, expiresAt, threshold >= 1 and keys {keyid: base64 public key}');
+  }
+  if (Object.keys(root.keys).length < root.threshold) throw new BundleError('MALFORMED', `trust root lists fewer keys than its threshold ${root.threshold}`);
+  if (rotations.length > MAX_ROTATIONS) throw new BundleError('MALFORMED', `more than ${MAX_ROTATIONS} rotations in the trust file`);
+  return { root, rotations };
+}
+
+/** Verifier state after applying every rotation of the trust file to its pinned root. */
+export async function trustState(trust: TrustFile, now: number = Date.now()): Promise<BundleState> {
+  let state = initialState(trust.root);
+  for (const r of trust.rotations) state = await applyRootRotation(state, r, now);
+  return state;
+}
+
+/**
+ * Holds the last good bundle state. `apply` verifies a (bundle, trust) pair; on a rejection the previous
+ * good policy (or DEFAULT_POLICY) stays active and the specific error is returned alongside it.
+ */
+export class PolicyHolder {
+  #good: BundleState | null = null;
+  #goodKey = '';
+  #current: ActivePolicy = { policy: DEFAULT_POLICY, bundleVersion: null };
+
+  /** The policy in force now. */
+  get current(): ActivePolicy { return this.#current; }
+
+  /** Verifies and, when accepted, activates the bundle; returns what is now in force. */
+  async apply(bundleText: string | undefined, trustText: string | undefined, now: number = Date.now()): Promise<ActivePolicy> {
+    const key = `${trustText ?? ''}\u0000${bundleText ?? ''}`;
+    if (this.#good && key === this.#goodKey) return this.#current;
+    const keep = (code: BundleErrorCode | 'CONFIG', message: string): ActivePolicy => {
+      const { error: _old, ...prev } = this.#current;
+      this.#current = { ...prev, error: { code, message } };
+      return this.#current;
+    };
+    if (!bundleText) return this.#good ? keep('CONFIG', 'EDGECLAW_POLICY_BUNDLE is empty; keeping the previous bundle') : this.#current;
+    if (!trustText) return keep('CONFIG', 'EDGECLAW_POLICY_BUNDLE is set but EDGECLAW_POLICY_TRUST is not; bundle ignored');
+    try {
+      let state = await trustState(parseTrustFile(trustText), now);
+      // Rollback protection against the last accepted bundle while the trust root is unchanged or rotated forward.
+      if (this.#good && state.root.version >= this.#good.root.version) state = { ...state, lastVersion: this.#good.lastVersion };
+      const next = await applyPolicyBundle(state, bundleText, now);
+      this.#good = next;
+      this.#goodKey = key;
+      const p = next.active!.payload;
+      this.#current = { policy: next.active!.policy, bundleVersion: p.bundleVersion, rootVersion: next.root.version, ...(p.policyId ? { policyId: p.policyId } : {}) };
+      return this.#current;
+    } catch (err) {
+      if (err instanceof BundleError) return keep(err.code, err.message);
+      return keep('CONFIG', (err as Error).message);
+    }
+  }
+}
+
+const holder = new PolicyHolder();
+const perEnv = new WeakMap<object, { key: string; result: Promise<ActivePolicy> }>();
+
+/**
+ * The active policy for this env, verified once per env and bundle text; errors are logged via `log`.
+ * @example const { policy } = await activePolicyFor(env); evaluate(input, policy);
+ */
+export function activePolicyFor(env: PolicyVars, log: (msg: string, fields: Record<string, unknown>) => void = defaultLog, h: PolicyHolder = holder): Promise<ActivePolicy> {
+  const key = `${env.EDGECLAW_POLICY_TRUST ?? ''}\u0000${env.EDGECLAW_POLICY_BUNDLE ?? ''}`;
+  const hit = perEnv.get(env);
+  if (hit && hit.key === key) return hit.result;
+  const result = h.apply(env.EDGECLAW_POLICY_BUNDLE, env.EDGECLAW_POLICY_TRUST).then((a) => {
+    if (a.error) log('policy bundle rejected; previous policy stays active', { code: a.error.code, error: a.error.message, activeVersion: a.bundleVersion });
+    return a;
+  });
+  perEnv.set(env, { key, result });
+  return result;
+}
+
+function defaultLog(msg: string, fields: Record<string, unknown>): void {
+  createLogger('warn', { component: 'defender' }).warn(msg, fields);
+}

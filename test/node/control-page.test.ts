@@ -1,0 +1,101 @@
+// The control page at GET / in a real headless Chromium (Debian `chromium`, playwright-core) against the real Node
+// server: strict CSP, token login, live status, sessions with history, approvals and logs; saves a screenshot.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_TOKEN } from '../contract/constants.ts';
+import { ROOT, spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const ARTIFACTS = join(ROOT, 'test-results');
+const WAIT = { timeout: 30_000 };
+
+if (!HAVE_CHROMIUM) console.warn(`control page browser test skipped: no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`);
+
+describe('GET / content negotiation', () => {
+  const dir = tempDir();
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN });
+  });
+  afterAll(async () => {
+    server.child.kill('SIGTERM');
+    await server.exited;
+    dir.cleanup();
+  });
+
+  it('answers JSON to API clients and the HTML page with a strict CSP to browsers', async () => {
+    const api = await fetch(`${server.url}/`, { headers: { accept: '*/*' } });
+    expect(await api.json()).toMatchObject({ name: 'edgeclaw', websocket: '/' });
+    const html = await fetch(`${server.url}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = html.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    const body = await html.text();
+    expect(body).not.toMatch(/<script>|\son[a-z]+=/i);
+    expect((await fetch(`${server.url}/control/app.js`)).headers.get('content-type')).toMatch(/javascript/);
+  });
+});
+
+describe.skipIf(!HAVE_CHROMIUM)('control page in headless chromium', () => {
+  const dir = tempDir();
+  let server: ServerProcess;
+  let browser: Browser;
+  let page: Page;
+  const cspViolations: string[] = [];
+
+  beforeAll(async () => {
+    server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN });
+    const rpc = await fetch(`${server.url}/rpc`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'req', id: '1', method: 'chat.send', params: { sessionKey: 'agent:main:main', message: 'hello control page', idempotencyKey: 'cp-1' } }),
+    });
+    expect(rpc.status).toBe(200);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    page = await browser.newPage();
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+    dir.cleanup();
+  });
+
+  it('logs in with a token, shows status, sessions with history, approvals and logs, and saves a screenshot', async () => {
+    const res = await page.goto(`${server.url}/`);
+    expect(res?.status()).toBe(200);
+    await page.locator('#token').fill(TEST_TOKEN);
+    await page.locator('#login button[type=submit]').click();
+    await page.locator('#conn.ok').waitFor(WAIT);
+    await page.locator('#login').waitFor({ state: 'hidden', ...WAIT });
+    await expect(page.locator('.status-version').textContent(WAIT)).resolves.toMatch(/^\d+\.\d+\.\d+/);
+    await page.locator('#sessions li[data-key="agent:main:main"]').click(WAIT);
+    await page.locator('#history li', { hasText: 'hello control page' }).waitFor(WAIT);
+    await page.locator('#approvals-note', { hasText: 'nothing pending' }).waitFor(WAIT);
+    await page.locator('#logs', { hasText: 'listening' }).waitFor(WAIT);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'control-page.png'), fullPage: true });
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('reconnects from sessionStorage after a reload and signs out on request', async () => {
+    await page.reload();
+    await page.locator('#conn.ok').waitFor(WAIT);
+    await page.locator('#logout').click();
+    await page.locator('#login').waitFor({ state: 'visible', ...WAIT });
+  });
+
+  it('shows the refusal reason for a wrong token', async () => {
+    await page.locator('#token').fill('wrong-token-0123456789');
+    await page.locator('#login button[type=submit]').click();
+    await page.locator('#login-error', { hasText: 'token mismatch' }).waitFor(WAIT);
+  });
+});
