@@ -43,15 +43,13 @@ export class NodeDurableObjectStorage {
 
   /** Runs `fn` atomically: every write inside commits together or not at all. Nests with savepoints. */
   transactionSync<T>(fn: () => T): T {
-    const name = `edgeclaw_tx_${this.#depth++}`;
-    this.#db.exec(`SAVEPOINT ${name}`);
+    const name = this.#begin('edgeclaw_tx');
     try {
       const result = fn();
       this.#db.exec(`RELEASE ${name}`);
       return result;
     } catch (err) {
-      this.#db.exec(`ROLLBACK TO ${name}`);
-      this.#db.exec(`RELEASE ${name}`);
+      this.#rollback(name);
       throw err;
     } finally {
       this.#depth--;
@@ -60,19 +58,28 @@ export class NodeDurableObjectStorage {
 
   /** Async form; the callback must not wait on other objects while holding the transaction. */
   async transaction<T>(fn: (txn: this) => Promise<T>): Promise<T> {
-    const name = `edgeclaw_atx_${this.#depth++}`;
-    this.#db.exec(`SAVEPOINT ${name}`);
+    const name = this.#begin('edgeclaw_atx');
     try {
       const result = await fn(this);
       this.#db.exec(`RELEASE ${name}`);
       return result;
     } catch (err) {
-      this.#db.exec(`ROLLBACK TO ${name}`);
-      this.#db.exec(`RELEASE ${name}`);
+      this.#rollback(name);
       throw err;
     } finally {
       this.#depth--;
     }
+  }
+
+  #begin(prefix: string): string {
+    const name = `${prefix}_${this.#depth++}`;
+    this.#db.exec(`SAVEPOINT ${name}`);
+    return name;
+  }
+
+  #rollback(name: string): void {
+    this.#db.exec(`ROLLBACK TO ${name}`);
+    this.#db.exec(`RELEASE ${name}`);
   }
 
   get<T = unknown>(key: string): Promise<T | undefined>;

@@ -1,0 +1,37 @@
+/** The Node side of the contract suites: a real server child per test file, crashable with SIGKILL. */
+import { afterAll, beforeAll } from 'vitest';
+import { TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from '../contract/constants.ts';
+import type { Harness } from '../contract/harness.ts';
+import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+
+/** Starts the server before the file's tests and stops it after; returns the contract harness. */
+export function useContractServer(): Harness {
+  const dir = tempDir();
+  const serverEnv = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    EDGECLAW_DATA_DIR: dir.path,
+    EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
+    EDGECLAW_QUEUE_CAP: String(TEST_QUEUE_CAP),
+    EDGECLAW_QUEUE_DROP: TEST_QUEUE_DROP,
+  };
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await spawnServer(serverEnv);
+  });
+  afterAll(async () => {
+    server.child.kill('SIGTERM');
+    await server.exited;
+    dir.cleanup();
+  });
+  return {
+    token: TEST_TOKEN,
+    queueCap: TEST_QUEUE_CAP,
+    fetch: (path, init) => fetch(`${server.url}${path}`, init),
+    async crashAndRestart() {
+      server.child.kill('SIGKILL');
+      await server.exited;
+      server = await spawnServer(serverEnv);
+    },
+  };
+}
