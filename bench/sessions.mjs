@@ -1,4 +1,5 @@
 // `npm run bench:sessions`: the scheduler through the real Node server. (1) enqueue→start and enqueue→final
+// (knobs for investigation: INFLIGHT, MC=max concurrent, DB_MS=debounce, PROF=1 cpu profiles, LOGLVL=debug)
 // latency of chat.send with an instant fake provider, (2) sustained messages/s over 20 sessions, (3) RSS
 // after touching 10,000 distinct sessions vs after 10 (durable objects are evicted, so memory stays flat).
 import { spawn } from 'node:child_process';
@@ -33,9 +34,10 @@ async function start(runner) {
   writeFileSync(config, JSON.stringify({ models: { default: 'fake/echo', providers: { fake: { baseUrl: fakeUrl, keyless: true } } }, queue: { cap: 1000 } }));
   const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), 'dist/node/server.mjs'], {
     cwd: root,
-    env: { PATH: process.env.PATH, PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}) },
+    env: { PATH: process.env.PATH, PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  if (process.env.LOGLVL) child.stdout.on('data', (d) => process.stderr.write(d));
   const url = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

@@ -257,6 +257,7 @@ export class DurableObjectHost {
     if (existing) return existing;
     const ns = this.#namespaces.get(binding);
     if (!ns) throw new Error(`no Durable Object namespace bound as ${binding}`);
+    this.#opts.log.debug('opening durable object', { key, resident: this.#resident.size });
     const db = openDatabase(join(this.#opts.dataDir, 'do', binding, `${id.toString()}.sqlite`), { cacheKiB: 256 });
     const gate = new InputGate();
     const alarm = { running: false, rearmed: false };
@@ -347,6 +348,7 @@ export class DurableObjectHost {
   }
 
   #evict(key: string, r: Resident): void {
+    this.#opts.log.debug("evicting durable object", { key, resident: this.#resident.size });
     this.#resident.delete(key);
     r.db.close();
   }
