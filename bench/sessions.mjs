@@ -1,6 +1,6 @@
 // `npm run bench:sessions`: the scheduler through the real Node server. (1) enqueue→start and enqueue→final
-// (knobs for investigation: INFLIGHT, MC=max concurrent, DB_MS=debounce, PROF=1 cpu profiles, LOGLVL=debug)
 // latency of chat.send with an instant fake provider, (2) sustained messages/s over 20 sessions, (3) RSS
+// (knobs for investigation: INFLIGHT, MC=max concurrent, DB_MS=debounce, PROF=1 cpu profiles, LOGLVL=debug)
 // after touching 10,000 distinct sessions vs after 10 (durable objects are evicted, so memory stays flat).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

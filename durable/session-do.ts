@@ -13,7 +13,6 @@ import { SessionQueue, type HistoryEntry, type HistoryPage } from '../src/schedu
 import type { TurnRunner } from '../src/scheduler/turn-runner.ts';
 import type { DroppedItem, EnqueueInput, EnqueueResult, SessionOverrides } from '../src/scheduler/types.ts';
 import { recordSessionIndex } from '../src/storage/repos/sessions.ts';
-import { createAgentTurnRunner, createRecordTurnRunner } from '../src/agent/session-runner.ts';
 
 export type { SessionSnapshot } from '../src/scheduler/session-driver.ts';
 
@@ -52,9 +51,18 @@ export class SessionDO extends DurableObject<Env> {
     });
   }
 
-  /** The runner turns go through: the agent (models, tools, defender, approvals), or record-only when paused. */
+  /**
+   * The runner turns go through: the agent (models, tools, defender, approvals), or record-only when paused.
+   * Loaded on the first turn, so an idle host does not carry the agent runtime in memory.
+   */
   protected turnRunner(): TurnRunner {
-    return settingsOf(this.env).agent.runner === 'model' ? createAgentTurnRunner(this.env, { outboxSql: this.ctx.storage.sql }) : createRecordTurnRunner(this.env);
+    let runner: Promise<TurnRunner> | null = null;
+    return async (input) => {
+      runner ??= import('../src/agent/session-runner.ts').then((m) =>
+        settingsOf(this.env).agent.runner === 'model' ? m.createAgentTurnRunner(this.env, { outboxSql: this.ctx.storage.sql }) : m.createRecordTurnRunner(this.env),
+      );
+      return (await runner)(input);
+    };
   }
 
   /** Migrates once per instance and reports runs a dead process left running, holding events until done. */

@@ -7,10 +7,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env.ts';
 import { createLogger } from '../src/log.ts';
-import { createBotApi } from '../src/channels/telegram/api.ts';
 import { findTelegramAccount } from '../src/channels/telegram/config.ts';
-import { createAccountPoller, POLLER_KEYS, type PollerHostOptions } from '../src/channels/telegram/poller-host.ts';
-import { initialStatus, type PollerStatus, type TelegramPoller } from '../src/channels/telegram/polling.ts';
+import type { PollerHostOptions } from '../src/channels/telegram/poller-host.ts';
+import type { PollerStatus, TelegramPoller } from '../src/channels/telegram/polling.ts';
+
+/** Storage keys (mirrors POLLER_KEYS in poller-host.ts, which loads grammY; kept here so status reads stay light). */
+const POLLER_KEYS = { account: 'account', offset: 'offset', status: 'status' } as const;
 import type { TelegramBindings } from '../src/channels/telegram/routes.ts';
 
 const RUNNING = 'running';
@@ -32,6 +34,7 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
     await this.ctx.storage.put(POLLER_KEYS.account, accountId);
     await this.ctx.storage.put(RUNNING, true);
     if (opts.deleteWebhook !== false) {
+      const { createBotApi } = await import('../src/channels/telegram/api.ts');
       await createBotApi(account, this.hostOptions().apiOptions)
         .deleteWebhook({ drop_pending_updates: false })
         .catch((err: unknown) => createLogger().warn('telegram deleteWebhook failed', { account: accountId, err }));
@@ -55,6 +58,7 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
     const stored = await this.ctx.storage.get<PollerStatus>(POLLER_KEYS.status);
     const account = (await this.ctx.storage.get<string>(POLLER_KEYS.account)) ?? 'unknown';
     const offset = (await this.ctx.storage.get<number>(POLLER_KEYS.offset)) ?? 0;
+    const { initialStatus } = await import('../src/channels/telegram/polling.ts');
     return { ...(stored ?? initialStatus(account)), offset: Math.max(offset, stored?.offset ?? 0) };
   }
 
@@ -66,6 +70,7 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
     this.#busy = true;
     try {
       if (!this.#poller) {
+        const { createAccountPoller } = await import('../src/channels/telegram/poller-host.ts');
         const built = await createAccountPoller(this.env, accountId, this.ctx.storage, this.hostOptions());
         if (!built) {
           await this.stop();

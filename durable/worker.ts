@@ -1,6 +1,5 @@
 /** Workers entry (wrangler `main`): the shared Hono app, the cron hook, and the Durable Object classes it binds. */
 import { createApp } from '../src/app.ts';
-import { startTelegramAccounts } from '../src/channels/telegram/startup.ts';
 import type { Env } from '../src/env.ts';
 
 export { SessionDO } from './session-do.ts';
@@ -14,6 +13,6 @@ export default {
   fetch: app.fetch,
   /** Cron trigger: keeps Telegram pollers running and webhooks registered (both idempotent). */
   scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(startTelegramAccounts(env));
+    ctx.waitUntil(import('../src/channels/telegram/startup.ts').then((m) => m.startTelegramAccounts(env)));
   },
 } satisfies ExportedHandler<Env>;

@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createApp } from '../src/app.ts';
 import { METRICS } from '../src/metrics.ts';
-import { startTelegramAccounts } from '../src/channels/telegram/startup.ts';
 import type { Config } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
 import type { LogTail } from '../src/logs.ts';
@@ -128,8 +127,10 @@ export async function startServer(
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     state.listening = true;
     host.start();
-    const telegram = await startTelegramAccounts(env);
-    if (telegram.length > 0) log.info('telegram accounts', { accounts: telegram });
+    if (config.channels.telegram.accounts.length > 0 || process.env.TELEGRAM_BOT_TOKEN) {
+      const { startTelegramAccounts } = await import('../src/channels/telegram/startup.ts');
+      log.info('telegram accounts', { accounts: await startTelegramAccounts(env) });
+    }
     log.info('listening', { url, dataDir, pid: process.pid });
     if (token.generated) opts.onTokenGenerated?.(token.generated, token.file, url);
 

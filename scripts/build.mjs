@@ -49,6 +49,9 @@ if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
     entryPoints: { server: join(root, 'node-adapter/main.ts'), cli: join(root, 'node-adapter/cli/index.ts') },
     outdir: join(root, 'dist/node'),
     outExtension: { '.js': '.mjs' },
+    // Shared chunks: parts loaded on demand (agent runtime, channel drivers) stay out of an idle server.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     target: 'node24',
@@ -62,13 +65,20 @@ if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
     metafile: true,
     logLevel: 'warning',
   });
-  // Each entry is self-contained (no shared chunks), so server.mjs runs alone. Publish each file with a rename, so a server starting meanwhile never sees a missing or half-written bundle.
-  mkdirSync(join(root, 'dist/node'), { recursive: true });
+  // The whole dist/node folder is the deployable unit (entries + chunks/). Publish each file with a rename, so a server starting meanwhile never sees a missing or half-written bundle.
+  mkdirSync(join(root, 'dist/node/chunks'), { recursive: true });
   const outputs = [...result.outputFiles].sort((a, b) => (a.path.endsWith('.mjs') ? 1 : 0) - (b.path.endsWith('.mjs') ? 1 : 0));
   for (const file of outputs) {
     const tmp = `${file.path}.${process.pid}.tmp`;
     writeFileSync(tmp, file.contents);
     renameSync(tmp, file.path);
+  }
+  // Old chunks no build references any more go after an hour (a server started from an older build may
+  // still import its chunks lazily for a while).
+  const current = new Set(outputs.map((f) => f.path));
+  for (const name of readdirSync(join(root, 'dist/node/chunks'))) {
+    const path = join(root, 'dist/node/chunks', name);
+    if (!current.has(path) && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
   }
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
   if (!ifStale) console.log(`dist/node/{server,cli}.mjs built (${(bytes / 1024).toFixed(0)} KiB with map)`);

@@ -2,7 +2,7 @@
  * createApp: the one Hono app both runtimes serve. Every HTTP route lives here and errors become wire
  * output only in `onError`. Hosts add nothing but bindings and, optionally, extra readiness checks.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Env } from './env.ts';
 import { GatewayError, invalidParams } from './errors.ts';
@@ -18,10 +18,7 @@ import { isHistoryCursor, MAX_HISTORY_PAGE } from './scheduler/session-history.t
 import { gatewayRoutes } from './gateway/http.ts';
 import { METRICS_CONTENT_TYPE, recordHttp, renderMetrics } from './metrics.ts';
 import { controlRoutes } from './control/routes.ts';
-import { telegramRoutes } from './channels/telegram/routes.ts';
 import { webchatRoutes } from './webchat/routes.ts';
-import { slackRoutes } from './channels/slack/routes.ts';
-import { whatsappRoutes } from './channels/whatsapp/routes.ts';
 
 /** A readiness check: resolves to null when fine, or to the reason it is not ready. */
 export type ReadinessCheck = (env: Env) => Promise<string | null> | string | null;
@@ -120,6 +117,26 @@ async function readinessProblems(env: Env, extra: readonly ReadinessCheck[]): Pr
     if (reason) problems.push(reason);
   }
   return problems;
+}
+
+/** Mounts a sub-app at `prefix` that is imported on the first request under it. */
+function mountLazy(app: Hono<{ Bindings: Env }>, prefix: string, load: () => Promise<Hono<{ Bindings: Env }>>): void {
+  let sub: Promise<Hono<{ Bindings: Env }>> | null = null;
+  const handler = async (c: Context<{ Bindings: Env }>) => {
+    sub ??= load().then((routes) => new Hono<{ Bindings: Env }>().route(prefix, routes));
+    return (await sub).fetch(c.req.raw, c.env, executionCtxOf(c));
+  };
+  app.all(prefix, handler);
+  app.all(`${prefix}/*`, handler);
+}
+
+/** The execution context, when the host gave one (Hono throws on access otherwise). */
+function executionCtxOf(c: Context): Context['executionCtx'] | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -226,9 +243,10 @@ export function createApp(options: AppOptions = {}) {
   });
 
   app.route('/sessions', sessions);
-  app.route('/telegram', telegramRoutes());
-  app.route('/slack', slackRoutes());
-  app.route('/whatsapp', whatsappRoutes());
+  // Channel drivers load on their first request (an idle gateway does not carry grammY and friends).
+  mountLazy(app, '/telegram', () => import('./channels/telegram/routes.ts').then((m) => m.telegramRoutes()));
+  mountLazy(app, '/slack', () => import('./channels/slack/routes.ts').then((m) => m.slackRoutes()));
+  mountLazy(app, '/whatsapp', () => import('./channels/whatsapp/routes.ts').then((m) => m.whatsappRoutes()));
   app.route('/chat', webchatRoutes());
   app.route('/', gatewayRoutes());
   return app;

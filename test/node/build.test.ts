@@ -1,7 +1,7 @@
 // The three ways the same code ships: source with the module hook, the self-contained Node bundle, and
 // the Worker bundle from wrangler (offline dry run).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { cpSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from './server-process.ts';
@@ -47,10 +47,10 @@ describe('build outputs', () => {
     expect(result).toEqual({ ready: 200, exit: 0 });
   });
 
-  it('runs the Node bundle on its own, with no node_modules next to it', async () => {
+  it('runs the Node bundle (dist/node: entries + chunks) on its own, with no node_modules next to it', async () => {
     const dir = tempDir();
     cleanups.push(() => dir.cleanup());
-    copyFileSync(join(ROOT, 'dist/node/server.mjs'), join(dir.path, 'server.mjs'));
+    cpSync(join(ROOT, 'dist/node'), dir.path, { recursive: true });
     expect(existsSync(join(dir.path, 'node_modules'))).toBe(false);
     expect(await startAndProbe(['server.mjs'], dir.path)).toEqual({ ready: 200, exit: 0 });
   });

@@ -1,11 +1,6 @@
 /** Catalog methods: models.list, agents.list, commands.list, tools.catalog. */
 import { z } from 'zod';
-import { modelsConfigOf } from '../../agent/session-runner.ts';
 import { WORKERS_CAPABILITIES } from '../../env.ts';
-import { buildModelCatalog } from '../../providers/catalog.ts';
-import { resolveModels } from '../../providers/resolve.ts';
-import { createToolHost } from '../../tools/host.ts';
-import { createWebFetchTool } from '../../tools/web-fetch.ts';
 import { defineMethod } from '../registry.ts';
 import { DEFAULT_AGENT_ID } from './system.ts';
 
@@ -15,6 +10,12 @@ export const modelsList = defineMethod({
   scope: 'operator.read',
   params: z.looseObject({ provider: z.string().max(64).optional() }),
   async handler(ctx, p) {
+    // Loaded on demand: the provider tables are not needed by an idle gateway.
+    const [{ modelsConfigOf }, { buildModelCatalog }, { resolveModels }] = await Promise.all([
+      import('../../agent/session-runner.ts'),
+      import('../../providers/catalog.ts'),
+      import('../../providers/resolve.ts'),
+    ]);
     const resolved = resolveModels(modelsConfigOf(ctx.env), ctx.env as unknown as Record<string, string | undefined>);
     const catalog = buildModelCatalog(resolved);
     return { ...catalog, models: p.provider ? catalog.models.filter((m) => m.provider === p.provider) : catalog.models };
@@ -54,6 +55,7 @@ export const toolsCatalog = defineMethod({
   scope: 'operator.read',
   params: z.looseObject({}),
   async handler(ctx) {
+    const [{ createToolHost }, { createWebFetchTool }] = await Promise.all([import('../../tools/host.ts'), import('../../tools/web-fetch.ts')]);
     const host = createToolHost({ tools: ctx.env.TOOLS ?? [createWebFetchTool()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
     return { tools: host.list().map((t) => ({ name: t.function.name, description: t.function.description, parameters: t.function.parameters })) };
   },
