@@ -56,7 +56,8 @@ if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
     platform: 'node',
     target: 'node24',
     format: 'esm',
-    minifySyntax: true,
+    // Minified: the bundle's source text stays in memory for the process lifetime (maps are linked for debugging).
+    minify: true,
     sourcemap: 'linked',
     alias: { 'cloudflare:workers': join(root, 'node-adapter/cf-workers.mjs') },
     // CommonJS dependencies (ws) call require() for Node built-ins; give the ESM bundle one.
