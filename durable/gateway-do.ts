@@ -18,6 +18,22 @@ const SNAPSHOT_PRESENCE_MAX = 64;
 /** Presence changes within this window go out as one `presence` event. */
 const PRESENCE_COALESCE_MS = 1_000;
 
+/** Waits until `waiters.get(key)` is woken or `ms` pass (whichever first); cleans up after itself. */
+function waitFor(waiters: Map<string, Set<() => void>>, key: string, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const set = waiters.get(key) ?? new Set();
+    const done = () => {
+      clearTimeout(timer);
+      set.delete(done);
+      if (set.size === 0) waiters.delete(key);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    set.add(done);
+    waiters.set(key, set);
+  });
+}
+
 export class GatewayDO extends DurableObject<Env> implements Hub {
   readonly #store: GatewayStore;
   readonly #approvals: ApprovalStore;
@@ -100,18 +116,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   async waitRun(runId: string, timeoutMs: number): Promise<TrackedRun | null> {
     const run = this.#store.run(runId);
     if (!run || run.status !== 'running' || timeoutMs <= 0) return run;
-    await new Promise<void>((resolve) => {
-      const waiters = this.#waiters.get(runId) ?? new Set();
-      const done = () => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        if (waiters.size === 0) this.#waiters.delete(runId);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      waiters.add(done);
-      this.#waiters.set(runId, waiters);
-    });
+    await waitFor(this.#waiters, runId, timeoutMs);
     return this.#store.run(runId);
   }
 
@@ -134,19 +139,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     await this.#expireApprovals();
     const current = this.#approvals.get(id);
     if (!current || current.status !== 'pending' || timeoutMs <= 0) return current;
-    const wait = Math.min(timeoutMs, Math.max(0, current.expiresAt - Date.now()) + 5);
-    await new Promise<void>((resolve) => {
-      const set = this.#approvalWaiters.get(id) ?? new Set();
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        if (set.size === 0) this.#approvalWaiters.delete(id);
-        resolve();
-      };
-      const timer = setTimeout(done, wait);
-      set.add(done);
-      this.#approvalWaiters.set(id, set);
-    });
+    await waitFor(this.#approvalWaiters, id, Math.min(timeoutMs, Math.max(0, current.expiresAt - Date.now()) + 5));
     await this.#expireApprovals();
     return this.#approvals.get(id);
   }
