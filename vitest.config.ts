@@ -7,63 +7,55 @@ import { agentModelsConfig, INJECTION } from './test/contract/agent-config.ts';
 import { createFakeOpenAI } from './test/fakes/openai-provider.ts';
 import { TEST_CREDENTIALS, TEST_HOOKS_TOKEN, TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from './test/contract/constants.ts';
 
+/** A workerd project running `test/<name>/**` against the real Worker with the given miniflare options. */
+type PoolOptions = Exclude<Parameters<typeof cloudflareTest>[0], (...args: never[]) => unknown>;
+
+function workersProject(name: string, miniflare: NonNullable<PoolOptions['miniflare']>, testTimeout: number) {
+  return {
+    plugins: [cloudflareTest({ main: './durable/worker.ts', wrangler: { configPath: './wrangler.toml' }, miniflare })],
+    test: { name, include: [`test/${name}/**/*.test.ts`], testTimeout },
+  };
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
   const fakeProvider = createFakeOpenAI();
   return {
     test: {
       projects: [
-        {
-          plugins: [
-            cloudflareTest({
-              main: './durable/worker.ts',
-              wrangler: { configPath: './wrangler.toml' },
-              miniflare: {
-                bindings: {
-                  TEST_MIGRATIONS: migrations,
-                  EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
-                  EDGECLAW_QUEUE_CAP: String(TEST_QUEUE_CAP),
-                  EDGECLAW_QUEUE_DROP: TEST_QUEUE_DROP,
-                  EDGECLAW_GATEWAY_CREDENTIALS: TEST_CREDENTIALS,
-                  EDGECLAW_HOOKS_TOKEN: TEST_HOOKS_TOKEN,
-                  EDGECLAW_AGENT_RUNNER: 'record',
-                },
-              },
-            }),
-          ],
-          test: { name: 'workers', include: ['test/workers/**/*.test.ts'], testTimeout: 30_000 },
-        },
+        workersProject('workers', {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
+            EDGECLAW_QUEUE_CAP: String(TEST_QUEUE_CAP),
+            EDGECLAW_QUEUE_DROP: TEST_QUEUE_DROP,
+            EDGECLAW_GATEWAY_CREDENTIALS: TEST_CREDENTIALS,
+            EDGECLAW_HOOKS_TOKEN: TEST_HOOKS_TOKEN,
+            EDGECLAW_AGENT_RUNNER: 'record',
+          },
+        }, 30_000),
         // The agent end to end on workerd: the provider and web egress are service bindings to in-process fakes.
-        {
-          plugins: [
-            cloudflareTest({
-              main: './durable/worker.ts',
-              wrangler: { configPath: './wrangler.toml' },
-              miniflare: {
-                bindings: {
-                  TEST_MIGRATIONS: migrations,
-                  EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
-                  EDGECLAW_AGENT_RUNNER: 'model',
-                  EDGECLAW_OPENAI_HTTP: 'true',
-                  EDGECLAW_MODELS_JSON: JSON.stringify(agentModelsConfig('http://fake-provider.invalid/v1')),
-                },
-                serviceBindings: {
-                  // Miniflare hands over its own Request class; rebuild a standard one for the Hono fake.
-                  PROVIDER_FETCHER: async (request: Request) =>
-                    fakeProvider.fetch(
-                      new Request(request.url, {
-                        method: request.method,
-                        headers: Object.fromEntries([...request.headers]),
-                        ...(request.method === 'GET' ? {} : { body: await request.arrayBuffer() }),
-                      }),
-                    ),
-                  TOOL_FETCHER: () => new Response(`<html><body><p>Docs page.</p><p>${INJECTION}</p></body></html>`, { headers: { 'content-type': 'text/html' } }),
-                },
-              },
-            }),
-          ],
-          test: { name: 'workers-agent', include: ['test/workers-agent/**/*.test.ts'], testTimeout: 60_000 },
-        },
+        workersProject('workers-agent', {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
+            EDGECLAW_AGENT_RUNNER: 'model',
+            EDGECLAW_OPENAI_HTTP: 'true',
+            EDGECLAW_MODELS_JSON: JSON.stringify(agentModelsConfig('http://fake-provider.invalid/v1')),
+          },
+          serviceBindings: {
+            // Miniflare hands over its own Request class; rebuild a standard one for the Hono fake.
+            PROVIDER_FETCHER: async (request: Request) =>
+              fakeProvider.fetch(
+                new Request(request.url, {
+                  method: request.method,
+                  headers: Object.fromEntries([...request.headers]),
+                  ...(request.method === 'GET' ? {} : { body: await request.arrayBuffer() }),
+                }),
+              ),
+            TOOL_FETCHER: () => new Response(`<html><body><p>Docs page.</p><p>${INJECTION}</p></body></html>`, { headers: { 'content-type': 'text/html' } }),
+          },
+        }, 60_000),
         {
           resolve: { alias: { 'cloudflare:workers': path.join(import.meta.dirname, 'node-adapter/cf-workers.mjs') } },
           test: {

@@ -4,17 +4,23 @@ import { TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from '../contract/constan
 import type { Harness } from '../contract/harness.ts';
 import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
 
-/** Starts the server before the file's tests and stops it after; returns the contract harness. */
-export function useContractServer(): Harness {
-  const dir = tempDir();
-  const serverEnv = {
+/** Env of a contract-suite server on `dataDir` (loopback, random port, test token, test queue settings). */
+export function contractServerEnv(dataDir: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
     PORT: '0',
     HOST: '127.0.0.1',
-    EDGECLAW_DATA_DIR: dir.path,
+    EDGECLAW_DATA_DIR: dataDir,
     EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
     EDGECLAW_QUEUE_CAP: String(TEST_QUEUE_CAP),
     EDGECLAW_QUEUE_DROP: TEST_QUEUE_DROP,
+    ...overrides,
   };
+}
+
+/** Starts the server before the file's tests and stops it after; returns the contract harness. */
+export function useContractServer(): Harness {
+  const dir = tempDir();
+  const serverEnv = contractServerEnv(dir.path);
   let server: ServerProcess;
   beforeAll(async () => {
     server = await spawnServer(serverEnv);

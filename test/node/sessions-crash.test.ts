@@ -4,20 +4,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from '../contract/constants.ts';
 import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { contractServerEnv } from './contract-server.ts';
 
 const SESSIONS = 12;
 const MESSAGES = 30;
 const CRASHES = 4;
 const dir = tempDir();
-const serverEnv = {
-  PORT: '0',
-  HOST: '127.0.0.1',
-  EDGECLAW_DATA_DIR: dir.path,
-  EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
-  EDGECLAW_QUEUE_CAP: '1000',
-  EDGECLAW_QUEUE_DROP: 'new',
-  EDGECLAW_MAX_CONCURRENT: '4',
-};
+const serverEnv = contractServerEnv(dir.path, { EDGECLAW_QUEUE_CAP: '1000', EDGECLAW_QUEUE_DROP: 'new', EDGECLAW_MAX_CONCURRENT: '4' });
 let server: ServerProcess | null = null;
 let restarting: Promise<void> | null = null;
 
