@@ -12,6 +12,8 @@ import { METHODS } from '../src/gateway/methods/index.ts';
 import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts';
 import { gatewayPolicyOf } from '../src/gateway/policy.ts';
 import { EDGECLAW_VERSION } from '../src/version.ts';
+import { storeBudget } from '../src/defender/virustotal.ts';
+import { vtLimitsOf } from '../src/defender/reputation.ts';
 
 /** Presence entries included in a hello-ok snapshot (the full list is `system-presence`). */
 const SNAPSHOT_PRESENCE_MAX = 64;
@@ -174,6 +176,11 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   /** Records a failed HTTP auth attempt for `key`. */
   async authFailed(key: string): Promise<void> {
     this.#store.recordFailure(key, Date.now());
+  }
+
+  /** Spends one VirusTotal request from the deployment-wide budget (one bucket for every isolate and session). */
+  async vtTake(now: number): Promise<{ ok: boolean; retryAfterMs: number }> {
+    return storeBudget(this.ctx.storage, vtLimitsOf(this.env)).take(now);
   }
 
   async uptimeMs(): Promise<number> {

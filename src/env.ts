@@ -2,6 +2,7 @@
  * The binding contract: the subset of Workers bindings edgeclaw uses. Workers provides these natively;
  * `node-adapter/bindings.ts` builds an object that `satisfies Env` over SQLite. Keep it small.
  */
+import type { ReputationVars } from './defender/reputation.ts';
 import type { GatewayDO } from '../durable/gateway-do.ts';
 import type { LimiterDO } from '../durable/limiter-do.ts';
 import type { SessionDO } from '../durable/session-do.ts';
@@ -61,7 +62,7 @@ export interface Vars {
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */
-export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars {
+export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, ReputationVars {
   readonly DB: DbBinding;
   readonly SESSIONS: SessionNamespace;
   readonly GATEWAY: GatewayNamespace;

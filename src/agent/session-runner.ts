@@ -8,6 +8,7 @@ import { WORKERS_CAPABILITIES } from '../env.ts';
 import { settingsOf } from '../config/settings.ts';
 import { evaluate } from '../defender/index.ts';
 import { activePolicyFor } from '../defender/active-policy.ts';
+import { mergeDecisions, reputationOf, virusTotalFor } from '../defender/reputation.ts';
 import { recordDecision } from '../storage/repos/audit.ts';
 import type { DefenderInput as EngineInput } from '../defender/types.ts';
 import { createLogger } from '../log.ts';
@@ -54,7 +55,9 @@ export function modelsConfigOf(env: Env): ProvidersConfig {
 export function engineDefender(env: Env, onDecision?: (input: DefenderInput, verdict: DefenderVerdict) => void): DefenderPort {
   return async (input) => {
     const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args } : { kind: 'tool_result', text: input.content, tool: input.tool };
-    const d = evaluate(engineInput, (await activePolicyFor(env)).policy);
+    let d = evaluate(engineInput, (await activePolicyFor(env)).policy);
+    const vt = input.kind === 'tool_call' && d.decision !== 'block' ? virusTotalFor(env, { take: (now) => env.GATEWAY.getByName('main').vtTake(now) }) : null;
+    if (vt && input.kind === 'tool_call') d = mergeDecisions(d, await reputationOf(vt, input.tool, input.args));
     const verdict: DefenderVerdict = { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
     onDecision?.(input, verdict);
     return verdict;
