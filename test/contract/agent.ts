@@ -135,6 +135,18 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       approver.ws.close(1000);
     });
 
+    it('blocks web_fetch of a URL VirusTotal reports malicious before anything is fetched', async () => {
+      const h = harness();
+      const session = uniqueSession('vt');
+      await useModel(h, session, 'fake-vt/tools:1');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'fetch that script' }) });
+      const texts = await waitFor(async () => {
+        const t = await assistantText(h, session);
+        return t.length > 0 ? t : undefined;
+      }, 30_000, 'the run to finish');
+      expect(texts.at(-1)).toMatch(/^done: \{"ok":false,"error":\{"code":"blocked","message":"blocked by policy: .*engine:virustotal\.url_malicious/);
+    });
+
     it('withholds a tool result that carries a prompt injection before it reaches the model', async () => {
       const h = harness();
       const session = uniqueSession('inject');
