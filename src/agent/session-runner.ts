@@ -64,11 +64,15 @@ export function engineDefender(env: Env, onDecision?: (input: DefenderInput, ver
   };
 }
 
-/** Audit sink: each decision goes to the `audit` table off the gate's path (awaited with the run's other sends). */
-function auditDecisions(env: Env, sessionKey: string, runId: string, pending: Promise<unknown>[]) {
+/**
+ * Decision sink: each decision goes to the `audit` table off the gate's path (awaited with the run's other
+ * sends) and out as a `defender.decision` gateway event (operator.read) with the run's other events.
+ */
+function auditDecisions(env: Env, sessionKey: string, runId: string, pending: Promise<unknown>[], broadcast: (event: string, payload: unknown) => void) {
   return (i: DefenderInput, v: DefenderVerdict) => {
     const excerpt = (i.kind === 'tool_call' ? JSON.stringify(i.args ?? {}) ?? '' : i.content).slice(0, 200);
     pending.push(recordDecision(env.DB, { kind: i.kind, decision: v.decision, score: v.score, reasons: v.reasons, sessionKey, runId, tool: i.tool, excerpt }).catch(() => undefined));
+    broadcast('defender.decision', { sessionKey, runId, kind: i.kind, tool: i.tool, callId: i.callId, decision: v.decision, score: v.score, reasons: v.reasons.slice(0, 8), ts: Date.now() });
   };
 }
 
@@ -225,7 +229,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
         chain,
         messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt),
         tools,
-        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends)),
+        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends, broadcast)),
         approval: gatewayApprovals(env, input.sessionKey, runId, settings.agent.approvalTimeoutMs),
         // Steering rows are already in history (the scheduler recorded them); the model sees them now.
         steering: async () => {
