@@ -70,7 +70,7 @@ function policyFiles(processEnv: NodeJS.ProcessEnv): Record<string, string> {
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
-  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string },
+  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; integrity?: Env['HOST_INTEGRITY'] },
 ): Env {
   const providerEnv = { ...Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v)), ...policyFiles(deps.processEnv ?? {}) };
   const env: Record<string, unknown> = {
@@ -87,6 +87,7 @@ export function createBindings(
     HOST_METRICS: createHostMetrics(),
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
+    ...(deps.integrity ? { HOST_INTEGRITY: deps.integrity } : {}),
   };
   env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
   env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);

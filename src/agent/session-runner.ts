@@ -58,6 +58,9 @@ export function engineDefender(env: Env, onDecision?: (input: DefenderInput, ver
     let d = evaluate(engineInput, (await activePolicyFor(env)).policy);
     const vt = input.kind === 'tool_call' && d.decision !== 'block' ? virusTotalFor(env, { take: (now) => env.GATEWAY.getByName('main').vtTake(now) }) : null;
     if (vt && input.kind === 'tool_call') d = mergeDecisions(d, await reputationOf(vt, input.tool, input.args));
+    // A watched file changed since start (Node host guard): nothing runs without an operator until restart.
+    const tampered = input.kind === 'tool_call' ? env.HOST_INTEGRITY?.findings() ?? [] : [];
+    if (tampered.length > 0) d = mergeDecisions(d, [{ decision: 'review', score: 0, reasons: tampered.map((r) => ({ ...r, weight: 0, floor: 'review' as const })) }]);
     const verdict: DefenderVerdict = { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
     onDecision?.(input, verdict);
     return verdict;
