@@ -6,7 +6,8 @@
 import type { Env } from '../env.ts';
 import { WORKERS_CAPABILITIES } from '../env.ts';
 import { settingsOf } from '../config/settings.ts';
-import { evaluate } from '../defender/index.ts';
+import { evaluate, toolAllowed } from '../defender/index.ts';
+import type { ToolContext } from '../defender/tool-policy.ts';
 import { activePolicyFor } from '../defender/active-policy.ts';
 import { mergeDecisions, reputationOf, virusTotalFor } from '../defender/reputation.ts';
 import { recordDecision } from '../storage/repos/audit.ts';
@@ -17,7 +18,7 @@ import { ProvidersConfigSchema, type ProvidersConfig } from '../providers/config
 import { parseModelRef, resolveModels } from '../providers/resolve.ts';
 import type { ChatMessage } from '../providers/types.ts';
 import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
-import { createToolHost } from '../tools/host.ts';
+import { createToolHost, withAllowedTools } from '../tools/host.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
 import { parseReplyTarget } from '../channels/envelope.ts';
@@ -52,9 +53,9 @@ export function modelsConfigOf(env: Env): ProvidersConfig {
 }
 
 /** Defender port over the pure engine under the active policy bundle; `onDecision` sees every verdict. */
-export function engineDefender(env: Env, onDecision?: (input: DefenderInput, verdict: DefenderVerdict) => void): DefenderPort {
+export function engineDefender(env: Env, onDecision?: (input: DefenderInput, verdict: DefenderVerdict) => void, toolContext: ToolContext = {}): DefenderPort {
   return async (input) => {
-    const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args } : { kind: 'tool_result', text: input.content, tool: input.tool };
+    const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args, ...toolContext } : { kind: 'tool_result', text: input.content, tool: input.tool };
     let d = evaluate(engineInput, (await activePolicyFor(env)).policy);
     const vt = input.kind === 'tool_call' && d.decision !== 'block' ? virusTotalFor(env, { take: (now) => env.GATEWAY.getByName('main').vtTake(now) }) : null;
     if (vt && input.kind === 'tool_call') d = mergeDecisions(d, await reputationOf(vt, input.tool, input.args));
@@ -115,6 +116,19 @@ function conversation(rows: readonly { role: string; text: string }[], systemPro
     else if (r.role === 'system' || r.role === 'summary') out.push({ role: 'user', content: `[context] ${r.text}` });
   }
   return out;
+}
+
+/** The tool-policy context of a turn: its channel (from the reply thread) and the session's chosen model. */
+export function toolContextOf(input: Pick<TurnInput, 'items' | 'model'>): ToolContext {
+  const thread = input.items.find((i) => i.thread)?.thread;
+  const channel = thread && thread.includes(':') ? thread.slice(0, thread.indexOf(':')) : undefined;
+  let model: { provider: string; model: string } | undefined;
+  try {
+    model = input.model ? parseModelRef(input.model) : undefined;
+  } catch {
+    model = undefined;
+  }
+  return { ...(channel ? { channel } : {}), ...(model ? { provider: model.provider, model: `${model.provider}/${model.model}` } : {}) };
 }
 
 /** Gateway run ids of a turn: the producers' idempotency keys (every item of a merged turn gets the final). */
@@ -223,7 +237,13 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     });
     const caps = env.CAPABILITIES ?? WORKERS_CAPABILITIES;
     const egress = env.TOOL_FETCHER;
-    const tools = createToolHost({ tools: env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})], capabilities: caps });
+    // The model is offered only the tools the active policy allows here (profile, provider and channel overlays).
+    const toolContext = toolContextOf(input);
+    const toolPolicy = (await activePolicyFor(env)).policy.tools;
+    const tools = withAllowedTools(
+      createToolHost({ tools: env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})], capabilities: caps }),
+      (name) => toolAllowed(name, toolPolicy, toolContext).allowed,
+    );
     let status: 'ok' | 'error' | 'aborted' = 'error';
     let text = '';
     let error: string | undefined;
@@ -232,7 +252,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
         chain,
         messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt),
         tools,
-        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends, broadcast)),
+        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends, broadcast), toolContext),
         approval: gatewayApprovals(env, input.sessionKey, runId, settings.agent.approvalTimeoutMs),
         // Steering rows are already in history (the scheduler recorded them); the model sees them now.
         steering: async () => {
