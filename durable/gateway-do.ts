@@ -7,6 +7,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env.ts';
 import { attachmentOf, closeQuietly, handleFrame, openConnection, sendEvent, type ConnectionDeps, type GatewayPolicy, type GatewaySocket } from '../src/gateway/connection.ts';
 import { GatewayStore } from '../src/gateway/gateway-store.ts';
+import { MemoryStore } from '../src/gateway/memory-store.ts';
 import { ApprovalStore, type Approval, type ApprovalDecision, type ApprovalRequest } from '../src/gateway/approvals.ts';
 import { METHODS } from '../src/gateway/methods/index.ts';
 import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts';
@@ -42,6 +43,7 @@ function waitFor(waiters: Map<string, Set<() => void>>, key: string, ms: number)
 export class GatewayDO extends DurableObject<Env> implements Hub {
   readonly #store: GatewayStore;
   readonly #approvals: ApprovalStore;
+  readonly #memory: MemoryStore;
   readonly #approvalWaiters = new Map<string, Set<() => void>>();
   readonly #policy: GatewayPolicy;
   readonly #startedAt = Date.now();
@@ -54,10 +56,12 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     super(ctx, env);
     this.#store = new GatewayStore(ctx.storage.sql);
     this.#approvals = new ApprovalStore(ctx.storage.sql);
+    this.#memory = new MemoryStore(ctx.storage.sql);
     this.#policy = gatewayPolicyOf(env);
     void ctx.blockConcurrencyWhile(async () => {
       this.#store.migrate();
       this.#approvals.migrate();
+      this.#memory.migrate();
     });
   }
 
@@ -181,6 +185,20 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   /** Records a failed HTTP auth attempt for `key`. */
   async authFailed(key: string): Promise<void> {
     this.#store.recordFailure(key, Date.now());
+  }
+
+  /** The `memory` tool's notes (per agent; bounded by MemoryStore). */
+  async memoryGet(agentId: string, key: string): Promise<string | null> {
+    return this.#memory.get(agentId, key);
+  }
+  async memorySet(agentId: string, key: string, value: string): Promise<{ ok: true } | { ok: false; error: string }> {
+    return this.#memory.set(agentId, key, value);
+  }
+  async memoryDelete(agentId: string, key: string): Promise<boolean> {
+    return this.#memory.delete(agentId, key);
+  }
+  async memoryList(agentId: string): Promise<Array<{ key: string; chars: number; updatedAt: number }>> {
+    return this.#memory.list(agentId);
   }
 
   /** Signs an attestation; the key is generated once and kept in this object's storage (never leaves it). */

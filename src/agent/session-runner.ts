@@ -19,6 +19,7 @@ import { parseModelRef, resolveModels } from '../providers/resolve.ts';
 import type { ChatMessage } from '../providers/types.ts';
 import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
 import { createToolHost, withAllowedTools } from '../tools/host.ts';
+import { createMemoryTool, createSessionsSendTool } from '../tools/agent-tools.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
 import { parseReplyTarget } from '../channels/envelope.ts';
@@ -240,8 +241,21 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     // The model is offered only the tools the active policy allows here (profile, provider and channel overlays).
     const toolContext = toolContextOf(input);
     const toolPolicy = (await activePolicyFor(env)).policy.tools;
+    const agentId = input.sessionKey.startsWith('agent:') ? (input.sessionKey.split(':')[1] ?? 'main') : 'main';
+    const agentTools = [
+      createSessionsSendTool({ from: input.sessionKey, runId, port: { enqueue: (key, item) => env.SESSIONS.getByName(key).enqueue(key, item) } }),
+      createMemoryTool({
+        agentId,
+        port: {
+          get: (a, k) => gateway.memoryGet(a, k),
+          set: (a, k, v) => gateway.memorySet(a, k, v),
+          delete: (a, k) => gateway.memoryDelete(a, k),
+          list: (a) => gateway.memoryList(a),
+        },
+      }),
+    ];
     const tools = withAllowedTools(
-      createToolHost({ tools: env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})], capabilities: caps }),
+      createToolHost({ tools: [...(env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})]), ...agentTools], capabilities: caps }),
       (name) => toolAllowed(name, toolPolicy, toolContext).allowed,
     );
     let status: 'ok' | 'error' | 'aborted' = 'error';

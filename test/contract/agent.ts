@@ -8,6 +8,7 @@ import { TEST_TOKEN } from './constants.ts';
 import { authed, uniqueSession, waitFor } from './harness.ts';
 import { connectParams, FrameClient } from './ws-client.ts';
 export { agentModelsConfig, INJECTION } from './agent-config.ts';
+import { INBOX_SESSION } from './agent-config.ts';
 
 /** What a host offers the agent suite. */
 export interface AgentHarness {
@@ -153,6 +154,33 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
         return t.length > 0 ? t : undefined;
       }, 30_000, 'the run to finish');
       expect(texts.at(-1)).toMatch(/^done: \{"ok":false,"error":\{"code":"blocked","message":"blocked by policy: .*engine:virustotal\.url_malicious/);
+    });
+
+    it('remembers a note across sessions with the memory tool', async () => {
+      const h = harness();
+      const run = async (model: string) => {
+        const session = uniqueSession('mem');
+        await useModel(h, session, model);
+        await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'note it' }) });
+        return waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the memory run to finish');
+      };
+      expect(await run('fake-mem-set/tools:1')).toBe('done: {"ok":true,"key":"favourite-colour"}');
+      expect(await run('fake-mem-get/tools:1')).toBe('done: {"ok":true,"key":"favourite-colour","value":"teal"}');
+    });
+
+    it('messages another session with sessions_send: queued there once, answered there', async () => {
+      const h = harness();
+      const session = uniqueSession('sender');
+      await useModel(h, session, 'fake-send/tools:1');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'ask the inbox' }) });
+      const out = await waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the sending run to finish');
+      expect(out).toMatch(/^done: \{"ok":true,"status":"queued","sessionKey":"agent:main:inbox-e2e"/);
+      const inbox = await waitFor(async () => {
+        const res = await authed(h as never, `/sessions/${INBOX_SESSION}/history?limit=10`);
+        const rows = ((await res.json()) as { history: { role: string; text: string }[] }).history;
+        return rows.some((r) => r.role === 'assistant') ? rows : undefined;
+      }, 30_000, 'the inbox session to answer');
+      expect(inbox.filter((r) => r.role === 'user').map((r) => r.text)).toEqual([`[message from session ${session}]\nstatus report please`]);
     });
 
     it('withholds a tool result that carries a prompt injection before it reaches the model', async () => {

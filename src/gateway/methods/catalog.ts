@@ -15,6 +15,7 @@ export const modelsList = defineMethod({
       import('../../agent/session-runner.ts'),
       import('../../providers/catalog.ts'),
       import('../../providers/resolve.ts'),
+      import('../../tools/agent-tools.ts'),
     ]);
     const resolved = resolveModels(modelsConfigOf(ctx.env), ctx.env as unknown as Record<string, string | undefined>);
     const catalog = buildModelCatalog(resolved);
@@ -55,8 +56,8 @@ export const toolsCatalog = defineMethod({
   scope: 'operator.read',
   params: z.looseObject({}),
   async handler(ctx) {
-    const [{ createToolHost }, { createWebFetchTool }] = await Promise.all([import('../../tools/host.ts'), import('../../tools/web-fetch.ts')]);
-    const host = createToolHost({ tools: ctx.env.TOOLS ?? [createWebFetchTool()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
+    const [{ createToolHost }, { createWebFetchTool }, { catalogAgentTools }] = await Promise.all([import('../../tools/host.ts'), import('../../tools/web-fetch.ts'), import('../../tools/agent-tools.ts')]);
+    const host = createToolHost({ tools: [...(ctx.env.TOOLS ?? [createWebFetchTool()]), ...catalogAgentTools()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
     return { tools: host.list().map((t) => ({ name: t.function.name, description: t.function.description, parameters: t.function.parameters })) };
   },
 });
@@ -73,12 +74,13 @@ export const toolsEffective = defineMethod({
     sender: z.string().min(1).max(200).optional(),
   }),
   async handler(ctx, p) {
-    const [{ createToolHost }, { createWebFetchTool }, { activePolicyFor }, { toolAllowed }, { parseModelRef }] = await Promise.all([
+    const [{ createToolHost }, { createWebFetchTool }, { activePolicyFor }, { toolAllowed }, { parseModelRef }, { catalogAgentTools }] = await Promise.all([
       import('../../tools/host.ts'),
       import('../../tools/web-fetch.ts'),
       import('../../defender/active-policy.ts'),
       import('../../defender/tool-policy.ts'),
       import('../../providers/resolve.ts'),
+      import('../../tools/agent-tools.ts'),
     ]);
     // A session key implies its channel (agent:<id>:<channel>:…) and its model override.
     const parts = p.sessionKey?.split(':') ?? [];
@@ -97,7 +99,7 @@ export const toolsEffective = defineMethod({
     }
     const toolCtx = { ...(channel ? { channel } : {}), ...(provider ? { provider } : {}), ...(model ? { model } : {}), ...(p.sender ? { sender: p.sender } : {}) };
     const policy = (await activePolicyFor(ctx.env)).policy.tools;
-    const host = createToolHost({ tools: ctx.env.TOOLS ?? [createWebFetchTool()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
+    const host = createToolHost({ tools: [...(ctx.env.TOOLS ?? [createWebFetchTool()]), ...catalogAgentTools()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
     const tools: { name: string; description: string }[] = [];
     const denied: { name: string; step: string }[] = [];
     for (const t of host.list()) {
