@@ -8,6 +8,8 @@ import type { Env } from '../src/env.ts';
 import { attachmentOf, closeQuietly, handleFrame, openConnection, sendEvent, type ConnectionDeps, type GatewayPolicy, type GatewaySocket } from '../src/gateway/connection.ts';
 import { GatewayStore } from '../src/gateway/gateway-store.ts';
 import { MemoryStore } from '../src/gateway/memory-store.ts';
+import { OAUTH_MAX_PENDING, OAuthStore, type LoginView, type StoredTokens } from '../src/gateway/oauth-store.ts';
+import { pollDeviceLogin, refreshTokens, startDeviceLogin, type OAuthDeviceConfig } from '../src/providers/oauth-device.ts';
 import { ApprovalStore, type Approval, type ApprovalDecision, type ApprovalRequest } from '../src/gateway/approvals.ts';
 import { METHODS } from '../src/gateway/methods/index.ts';
 import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts';
@@ -44,6 +46,9 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   readonly #store: GatewayStore;
   readonly #approvals: ApprovalStore;
   readonly #memory: MemoryStore;
+  readonly #oauth: OAuthStore;
+  /** One refresh per provider at a time (every session asking at once shares it). */
+  readonly #refreshing = new Map<string, Promise<StoredTokens | null>>();
   readonly #approvalWaiters = new Map<string, Set<() => void>>();
   readonly #policy: GatewayPolicy;
   readonly #startedAt = Date.now();
@@ -57,11 +62,13 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     this.#store = new GatewayStore(ctx.storage.sql);
     this.#approvals = new ApprovalStore(ctx.storage.sql);
     this.#memory = new MemoryStore(ctx.storage.sql);
+    this.#oauth = new OAuthStore(ctx.storage.sql);
     this.#policy = gatewayPolicyOf(env);
     void ctx.blockConcurrencyWhile(async () => {
       this.#store.migrate();
       this.#approvals.migrate();
       this.#memory.migrate();
+      this.#oauth.migrate();
     });
   }
 
@@ -185,6 +192,79 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   /** Records a failed HTTP auth attempt for `key`. */
   async authFailed(key: string): Promise<void> {
     this.#store.recordFailure(key, Date.now());
+  }
+
+  /** Provider HTTP (IdP endpoints included) goes through the egress binding when one is configured. */
+  #oauthFetch = (url: string, init: RequestInit): Promise<Response> => (this.env.PROVIDER_FETCHER ? this.env.PROVIDER_FETCHER.fetch(url, init) : fetch(url, init));
+
+  /** Starts a device login for `provider` with its IdP config; refused past OAUTH_MAX_PENDING logins in flight. */
+  async oauthStart(provider: string, idp: OAuthDeviceConfig): Promise<LoginView | { error: string }> {
+    const now = Date.now();
+    this.#oauth.purge(now);
+    if (this.#oauth.pendingCount(now) >= OAUTH_MAX_PENDING) return { error: `${OAUTH_MAX_PENDING} logins are already in progress; finish or let one expire first` };
+    const login = await startDeviceLogin(idp, this.#oauthFetch, now);
+    const id = crypto.randomUUID();
+    this.#oauth.insert(id, provider, login, idp, now);
+    return this.#loginView(id)!;
+  }
+
+  #loginView(id: string): LoginView | null {
+    const l = this.#oauth.get(id);
+    if (!l) return null;
+    const { deviceCode: _d, codeVerifier: _v, tokenUrl: _t, clientId: _c, nextPollAt: _n, ...view } = l;
+    return view;
+  }
+
+  /** One poll step if it is time (the IdP's interval is honoured across callers); returns the login's state. */
+  async oauthPoll(loginId: string): Promise<(LoginView & { retryInMs: number }) | null> {
+    const l = this.#oauth.get(loginId);
+    if (!l) return null;
+    const now = Date.now();
+    if (l.status === 'pending' && now >= l.nextPollAt) {
+      // Mark the next slot first, so concurrent waiters do not poll the IdP twice.
+      this.#oauth.update(loginId, { status: 'pending' }, now);
+      const r = await pollDeviceLogin({ tokenUrl: l.tokenUrl, clientId: l.clientId, deviceAuthorizationUrl: l.tokenUrl, pkce: !!l.codeVerifier }, l, this.#oauthFetch, now);
+      if (r.status === 'ok') {
+        this.#oauth.saveTokens({ ...r.tokens, provider: l.provider, tokenUrl: l.tokenUrl, clientId: l.clientId, updatedAt: now });
+        this.#oauth.update(loginId, { status: 'ok' }, now);
+      } else if (r.status === 'pending') this.#oauth.update(loginId, { status: 'pending', intervalMs: r.intervalMs }, now);
+      else this.#oauth.update(loginId, { status: r.status, message: r.message }, now);
+    }
+    const after = this.#oauth.get(loginId)!;
+    return { ...this.#loginView(loginId)!, retryInMs: after.status === 'pending' ? Math.max(0, after.nextPollAt - Date.now()) : 0 };
+  }
+
+  /** The provider's access token, refreshed first when it expires within a minute; null when not logged in. */
+  async oauthAccessToken(provider: string): Promise<{ accessToken: string; resourceUrl?: string } | null> {
+    let t = this.#oauth.tokens(provider);
+    if (!t) return null;
+    if (t.expiresAt !== undefined && t.expiresAt - Date.now() < 60_000) {
+      if (!t.refreshToken) return null;
+      let pending = this.#refreshing.get(provider);
+      if (!pending) {
+        const current = t;
+        pending = refreshTokens(current, current.refreshToken!, this.#oauthFetch)
+          .then((fresh) => {
+            const next: StoredTokens = { ...fresh, provider, tokenUrl: current.tokenUrl, clientId: current.clientId, updatedAt: Date.now() };
+            this.#oauth.saveTokens(next);
+            return next;
+          })
+          .catch(() => null)
+          .finally(() => this.#refreshing.delete(provider));
+        this.#refreshing.set(provider, pending);
+      }
+      t = await pending;
+      if (!t) return null;
+    }
+    return { accessToken: t.accessToken, ...(t.resourceUrl ? { resourceUrl: t.resourceUrl } : {}) };
+  }
+
+  /** Logged-in providers (no secrets), and logout. */
+  async oauthList(): Promise<Array<{ provider: string; expiresAt: number | null; refreshable: boolean; updatedAt: number }>> {
+    return this.#oauth.list();
+  }
+  async oauthLogout(provider: string): Promise<boolean> {
+    return this.#oauth.deleteTokens(provider);
   }
 
   /** The `memory` tool's notes (per agent; bounded by MemoryStore). */

@@ -15,7 +15,7 @@ import type { DefenderInput as EngineInput } from '../defender/types.ts';
 import { createLogger } from '../log.ts';
 import { createFallbackChain } from '../providers/fallback.ts';
 import { ProvidersConfigSchema, type ProvidersConfig } from '../providers/config.ts';
-import { parseModelRef, resolveModels } from '../providers/resolve.ts';
+import { parseModelRef, resolveModels, withOAuthTokens, type ResolvedModels } from '../providers/resolve.ts';
 import type { ChatMessage } from '../providers/types.ts';
 import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
 import { createToolHost, withAllowedTools } from '../tools/host.ts';
@@ -132,6 +132,19 @@ export function toolContextOf(input: Pick<TurnInput, 'items' | 'model'>): ToolCo
   return { ...(channel ? { channel } : {}), ...(model ? { provider: model.provider, model: `${model.provider}/${model.model}` } : {}) };
 }
 
+/** Applies the gateway's OAuth tokens to providers that log in by device flow and have no key. */
+async function withGatewayOAuth(env: Env, resolved: ResolvedModels): Promise<ResolvedModels> {
+  const ids = [...resolved.providers.values()].filter((p) => p.oauth && !p.apiKey).map((p) => p.id);
+  if (ids.length === 0) return resolved;
+  const gateway = env.GATEWAY.getByName('main');
+  const tokens: Record<string, { accessToken: string; resourceUrl?: string }> = {};
+  for (const id of ids) {
+    const t = await gateway.oauthAccessToken(id).catch(() => null);
+    if (t) tokens[id] = t;
+  }
+  return withOAuthTokens(resolved, tokens);
+}
+
 /** Gateway run ids of a turn: the producers' idempotency keys (every item of a merged turn gets the final). */
 function gatewayRunIds(input: TurnInput): string[] {
   return [...new Set(input.items.map((i) => i.key ?? input.runId))];
@@ -231,7 +244,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       broadcast('agent', { runId, sessionKey: input.sessionKey, seq: ++seq, stream: e.stream, ts: Date.now(), data: e.data });
     };
 
-    const resolved = resolveModels(modelsConfigOf(env), env as unknown as Record<string, string | undefined>);
+    const resolved = await withGatewayOAuth(env, resolveModels(modelsConfigOf(env), env as unknown as Record<string, string | undefined>));
     const chain = createFallbackChain(resolved, {
       ...(input.model ? { primary: parseModelRef(input.model) } : {}),
       ...(env.PROVIDER_FETCHER ? { clientOptions: { fetch: (req: Request | string | URL, init?: RequestInit) => env.PROVIDER_FETCHER!.fetch(req, init) } } : {}),
