@@ -10,6 +10,9 @@ import type { Command } from './index.ts';
 /** Exit codes of `edgeclaw pairing` (0-2 as every command; 3 and 4 are pairing's own). */
 export const PAIRING_EXIT = { ...EXIT, notFound: 3, forbidden: 4 } as const;
 
+/** `details.code` values of a pairing error that mean "no such code or sender" (exit 3). */
+const NOT_FOUND_CODES = new Set(['PAIRING_CODE_NOT_FOUND', 'PAIRING_CODE_EXPIRED', 'PAIRING_SENDER_NOT_FOUND']);
+
 const USAGE = `usage: edgeclaw pairing <action> [flags]
 
   list [--channel C] [--account A]        pending requests (with codes) and approved senders
@@ -40,8 +43,8 @@ export async function runPairing(argv: readonly string[], env: NodeJS.ProcessEnv
         return await callGateway(gatewayTarget(values, env), method, params);
       } catch (err) {
         if (err instanceof GatewayCallError && method !== 'connect') {
-          const code = err.error.code;
-          const exit = code === 'NOT_FOUND' ? PAIRING_EXIT.notFound : code === 'FORBIDDEN' ? PAIRING_EXIT.forbidden : null;
+          const detail = String(err.error.details?.code ?? '');
+          const exit = NOT_FOUND_CODES.has(detail) ? PAIRING_EXIT.notFound : err.error.code === 'FORBIDDEN' ? PAIRING_EXIT.forbidden : null;
           if (exit !== null) throw Object.assign(err, { exitCode: exit });
         }
         throw err;

@@ -31,17 +31,17 @@ function checkAccount(accounts: readonly string[], channel: string, account: str
   return account;
 }
 
-/** Maps a store failure to the protocol error (details.code names it for clients). */
+/** Maps a store failure to the protocol error (protocol codes only; details.code names the case for clients). */
 function failure(f: PairingFailure): GatewayError {
   switch (f.reason) {
     case 'invalid-code':
       return new GatewayError('INVALID_REQUEST', f.message, { details: { code: 'PAIRING_CODE_INVALID' } });
     case 'not-found':
-      return new GatewayError('NOT_FOUND', f.message, { details: { code: 'PAIRING_CODE_NOT_FOUND' } });
+      return new GatewayError('INVALID_REQUEST', f.message, { details: { code: 'PAIRING_CODE_NOT_FOUND' } });
     case 'expired':
-      return new GatewayError('NOT_FOUND', f.message, { details: { code: 'PAIRING_CODE_EXPIRED' } });
+      return new GatewayError('INVALID_REQUEST', f.message, { details: { code: 'PAIRING_CODE_EXPIRED' } });
     case 'approved-cap':
-      return new GatewayError('CONFLICT', f.message, { details: { code: 'PAIRING_APPROVED_CAP' } });
+      return new GatewayError('INVALID_REQUEST', f.message, { details: { code: 'PAIRING_APPROVED_CAP' } });
     case 'owner-bootstrap':
       return new GatewayError('FORBIDDEN', `missing scope: operator.admin (${f.message})`, {
         details: { code: 'MISSING_SCOPE', missingScope: 'operator.admin', requiredScopes: ['operator.pairing', 'operator.admin'], reason: 'owner-bootstrap' },
@@ -127,7 +127,7 @@ export const channelsPairingRevoke = defineMethod({
     const account = checkAccount(accounts, p.channel, p.accountId) ?? (accounts.length === 1 ? accounts[0]! : null);
     if (!account) throw new GatewayError('INVALID_REQUEST', `invalid channels.pairing.revoke params: accountId: required when ${p.channel} has ${accounts.length} accounts`);
     const removed = await store.revoke(p.channel, account, p.senderId);
-    if (!removed) throw new GatewayError('NOT_FOUND', `${p.senderId} is not an approved sender of ${p.channel}/${account}`, { details: { code: 'PAIRING_SENDER_NOT_FOUND' } });
+    if (!removed) throw new GatewayError('INVALID_REQUEST', `${p.senderId} is not an approved sender of ${p.channel}/${account}`, { details: { code: 'PAIRING_SENDER_NOT_FOUND' } });
     await ctx.hub.broadcast('pairing.resolved', { ...approvedView(removed), decision: 'revoked', by: by(ctx), ts: ctx.now });
     return { ok: true, revoked: approvedView(removed) };
   },
