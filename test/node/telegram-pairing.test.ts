@@ -155,9 +155,16 @@ describe('telegram pairing end to end (node)', () => {
   });
 
   it('answers an allowlisted-by-approval sender and refuses new senders past the pending cap without storing them', async () => {
+    const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
+    const client = new FrameClient(ws as unknown as WsLike);
+    await client.next((f) => f.event === 'connect.challenge');
+    expect((await client.req('connect', connectParams({ token: PAIRING_TOKEN }, ['operator.pairing']))).ok).toBe(true);
     // pendingCap is 2: two new senders get codes, the third is told to try later.
     for (const id of [902, 903, 904]) tg.pushUpdate(token, dm(id, 'let me in'));
     await waitFor(async () => (sentTo(904).length > 0 ? true : undefined), 30_000, 'the third answer');
+    const requested = [await client.next((f) => f.event === 'pairing.requested'), await client.next((f) => f.event === 'pairing.requested')];
+    expect(requested.map((f) => f.payload.senderId).sort()).toEqual(['902', '903']);
+    ws.close();
     expect(sentTo(902)[0]!.text).toMatch(/Pairing code: /);
     expect(sentTo(903)[0]!.text).toMatch(/Pairing code: /);
     expect(sentTo(904)[0]!.text).toMatch(/too many pending access requests/);

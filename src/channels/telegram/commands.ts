@@ -5,7 +5,7 @@
  */
 import type { InboundEnvelope, SessionControl } from '../envelope.ts';
 import { QUEUE_MODES } from '../../scheduler/types.ts';
-import { modelCommand, setCommand, type CommandServices } from './model-commands.ts';
+import { modelCommand, parseSetApiKey, setCommand, type CommandServices } from './model-commands.ts';
 
 export type { CommandServices } from './model-commands.ts';
 
@@ -119,12 +119,23 @@ export async function runCommand(cmd: ParsedCommand, ctx: CommandContext): Promi
       return reply(`Queue mode set to ${mode}.`);
     }
     case 'model':
-    case 'models':
+    case 'models': {
       if (!ctx.services) return reply('Model commands are not available here.');
-      return reply(await modelCommand(cmd.name === 'models' && cmd.args === '' ? 'list' : cmd.args, ctx.sessionKey, ctx.services));
-    case 'set':
-      if (!ctx.services) return reply('Settings commands are not available here.');
-      return reply(await setCommand(cmd.args, ctx.envelope, ctx.services));
+      const args = cmd.name === 'models' && cmd.args === '' ? 'list' : cmd.args;
+      // A failure (registry or session unavailable) is answered, not thrown: redelivering a command is no use.
+      return reply(await modelCommand(args, ctx.sessionKey, ctx.services).catch(() => 'Model commands are unavailable right now; please try again later.'));
+    }
+    case 'set': {
+      const services = ctx.services;
+      if (!services) return reply('Settings commands are not available here.');
+      return reply(
+        await setCommand(cmd.args, ctx.envelope, services).catch(async () => {
+          // The message may carry a key: delete it even when the command itself failed.
+          const deleted = parseSetApiKey(cmd.args)?.key ? await services.deleteMessage(ctx.envelope.chat.id, ctx.envelope.messageId).catch(() => false) : false;
+          return `Settings are unavailable right now; nothing was stored.${deleted ? ' Your message was deleted.' : ''} Please try again later.`;
+        }),
+      );
+    }
     case 'auth':
       // No OAuth device flow (auth.oauth.*) exists on this gateway yet.
       return reply('OAuth login (/auth) is not available yet. Use /set api key <provider> <key> in a direct message instead.');

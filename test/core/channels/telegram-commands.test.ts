@@ -94,6 +94,10 @@ describe('/set api key', () => {
     const down = await run(`/set api key openai ${KEY}`, services(true, true));
     expect(down).toMatch(/secret store is unavailable/);
     expect(down).not.toContain(KEY);
+    const broken = { ...services(), isOwner: async () => Promise.reject(new Error('registry down')) };
+    const b = await run(`/set api key openai ${KEY}`, broken);
+    expect(b).toBe('Settings are unavailable right now; nothing was stored. Your message was deleted. Please try again later.');
+    expect(broken.log).toEqual(['delete 42:77']);
     expect(await run('/set api key', services())).toMatch(/^Usage: \/set api key <provider> <key>/);
     expect(await run('/set theme dark', services())).toMatch(/^Unknown setting\. Usage/);
     expect(await run(`/set api key openai ${KEY}`, null)).toBe('Settings commands are not available here.');
