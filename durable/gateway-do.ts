@@ -7,12 +7,18 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env.ts';
 import { attachmentOf, closeQuietly, handleFrame, openConnection, sendEvent, type ConnectionDeps, type GatewayPolicy, type GatewaySocket } from '../src/gateway/connection.ts';
 import { GatewayStore } from '../src/gateway/gateway-store.ts';
+import { MemoryStore } from '../src/gateway/memory-store.ts';
 import { ApprovalStore, type Approval, type ApprovalDecision, type ApprovalRequest } from '../src/gateway/approvals.ts';
 import { METHODS } from '../src/gateway/methods/index.ts';
 import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts';
 import { gatewayPolicyOf } from '../src/gateway/policy.ts';
 import { EDGECLAW_VERSION } from '../src/version.ts';
+import { storeBudget } from '../src/defender/virustotal.ts';
+import { generateAttestationKey, signAttestation, type Attestation, type AttestationPayload, type StoredAttestationKey } from '../src/defender/attest.ts';
+import { vtLimitsOf } from '../src/defender/reputation.ts';
 
+/** Storage key of the attestation signing key. */
+const ATTEST_KEY = 'attest:key';
 /** Presence entries included in a hello-ok snapshot (the full list is `system-presence`). */
 const SNAPSHOT_PRESENCE_MAX = 64;
 /** Presence changes within this window go out as one `presence` event. */
@@ -37,20 +43,25 @@ function waitFor(waiters: Map<string, Set<() => void>>, key: string, ms: number)
 export class GatewayDO extends DurableObject<Env> implements Hub {
   readonly #store: GatewayStore;
   readonly #approvals: ApprovalStore;
+  readonly #memory: MemoryStore;
   readonly #approvalWaiters = new Map<string, Set<() => void>>();
   readonly #policy: GatewayPolicy;
   readonly #startedAt = Date.now();
   readonly #waiters = new Map<string, Set<() => void>>();
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** One key per object: concurrent first calls share the same generation. */
+  #attestKey: Promise<StoredAttestationKey> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new GatewayStore(ctx.storage.sql);
     this.#approvals = new ApprovalStore(ctx.storage.sql);
+    this.#memory = new MemoryStore(ctx.storage.sql);
     this.#policy = gatewayPolicyOf(env);
     void ctx.blockConcurrencyWhile(async () => {
       this.#store.migrate();
       this.#approvals.migrate();
+      this.#memory.migrate();
     });
   }
 
@@ -174,6 +185,38 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   /** Records a failed HTTP auth attempt for `key`. */
   async authFailed(key: string): Promise<void> {
     this.#store.recordFailure(key, Date.now());
+  }
+
+  /** The `memory` tool's notes (per agent; bounded by MemoryStore). */
+  async memoryGet(agentId: string, key: string): Promise<string | null> {
+    return this.#memory.get(agentId, key);
+  }
+  async memorySet(agentId: string, key: string, value: string): Promise<{ ok: true } | { ok: false; error: string }> {
+    return this.#memory.set(agentId, key, value);
+  }
+  async memoryDelete(agentId: string, key: string): Promise<boolean> {
+    return this.#memory.delete(agentId, key);
+  }
+  async memoryList(agentId: string): Promise<Array<{ key: string; chars: number; updatedAt: number }>> {
+    return this.#memory.list(agentId);
+  }
+
+  /** Signs an attestation; the key is generated once and kept in this object's storage (never leaves it). */
+  async signAttestation(payload: AttestationPayload): Promise<Attestation> {
+    this.#attestKey ??= (async () => {
+      const stored = await this.ctx.storage.get<StoredAttestationKey>(ATTEST_KEY);
+      if (stored) return stored;
+      const created = await generateAttestationKey();
+      await this.ctx.storage.put(ATTEST_KEY, created);
+      return created;
+    })();
+    this.#attestKey.catch(() => (this.#attestKey = null));
+    return signAttestation(await this.#attestKey, payload);
+  }
+
+  /** Spends one VirusTotal request from the deployment-wide budget (one bucket for every isolate and session). */
+  async vtTake(now: number): Promise<{ ok: boolean; retryAfterMs: number }> {
+    return storeBudget(this.ctx.storage, vtLimitsOf(this.env)).take(now);
   }
 
   async uptimeMs(): Promise<number> {
