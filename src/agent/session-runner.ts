@@ -16,6 +16,7 @@ import { createLogger } from '../log.ts';
 import { createFallbackChain } from '../providers/fallback.ts';
 import { ProvidersConfigSchema, type ProvidersConfig } from '../providers/config.ts';
 import { parseModelRef, resolveModels, withOAuthTokens, type ResolvedModels } from '../providers/resolve.ts';
+import { storedProviderKeys, withStoredKeys } from '../providers/stored-keys.ts';
 import type { ChatMessage } from '../providers/types.ts';
 import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
 import { createToolHost, withAllowedTools } from '../tools/host.ts';
@@ -244,7 +245,9 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       broadcast('agent', { runId, sessionKey: input.sessionKey, seq: ++seq, stream: e.stream, ts: Date.now(), data: e.data });
     };
 
-    const resolved = await withGatewayOAuth(env, resolveModels(modelsConfigOf(env), env as unknown as Record<string, string | undefined>));
+    // Keys set at run time (`/set api key`) win over config and env; OAuth logins fill providers with no key.
+    const stored = await storedProviderKeys(env.DB).catch(() => ({}));
+    const resolved = await withGatewayOAuth(env, resolveModels(withStoredKeys(modelsConfigOf(env), stored), env as unknown as Record<string, string | undefined>));
     const chain = createFallbackChain(resolved, {
       ...(input.model ? { primary: parseModelRef(input.model) } : {}),
       ...(env.PROVIDER_FETCHER ? { clientOptions: { fetch: (req: Request | string | URL, init?: RequestInit) => env.PROVIDER_FETCHER!.fetch(req, init) } } : {}),

@@ -88,6 +88,19 @@ export const ConfigSchema = z.strictObject({
       whatsapp: WhatsAppConfigSchema.default({ accounts: [] }),
     })
     .default({ telegram: { accounts: [] }, slack: { accounts: [] }, whatsapp: { accounts: [] } }),
+  /** DM pairing of unknown channel senders (see README, Telegram: pairing). */
+  pairing: z
+    .strictObject({
+      /** How long a pairing code stays valid (ms). */
+      codeTtlMs: positiveInt(7 * 86_400_000).default(3_600_000),
+      /** Pending requests per channel account; further new senders are told to try later and nothing is stored. */
+      pendingCap: positiveInt(20).default(3),
+      /** A sender with a pending code is sent it again at most this often (ms); messages in between get no reply. */
+      replyIntervalMs: nonNegativeInt(86_400_000).default(600_000),
+      /** Approved senders per channel account; approving more fails until one is revoked. */
+      approvedCap: positiveInt(100_000).default(1_000),
+    })
+    .default({ codeTtlMs: 3_600_000, pendingCap: 3, replyIntervalMs: 600_000, approvedCap: 1_000 }),
   hooks: z
     .strictObject({
       /** Token of POST /hooks/wake and /hooks/agent; unset keeps hooks off. Must differ from gateway.token. */
@@ -171,6 +184,10 @@ export const ENV_OVERRIDES = {
   EDGECLAW_DO_MAX_ACTIVE: 'durableObjects.maxActive',
   EDGECLAW_DO_IDLE_EVICT_MS: 'durableObjects.idleEvictMs',
   EDGECLAW_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
+  EDGECLAW_PAIRING_CODE_TTL_MS: 'pairing.codeTtlMs',
+  EDGECLAW_PAIRING_PENDING_CAP: 'pairing.pendingCap',
+  EDGECLAW_PAIRING_REPLY_INTERVAL_MS: 'pairing.replyIntervalMs',
+  EDGECLAW_PAIRING_APPROVED_CAP: 'pairing.approvedCap',
 } as const satisfies Record<string, string>;
 
 /** One problem found in config input, phrased for a person: which key, what value, what was expected. */

@@ -11,13 +11,15 @@ export const modelsList = defineMethod({
   params: z.looseObject({ provider: z.string().max(64).optional() }),
   async handler(ctx, p) {
     // Loaded on demand: the provider tables are not needed by an idle gateway.
-    const [{ modelsConfigOf }, { buildModelCatalog }, { resolveModels }] = await Promise.all([
+    const [{ modelsConfigOf }, { buildModelCatalog }, { resolveModels }, { storedProviderKeys, withStoredKeys }] = await Promise.all([
       import('../../agent/session-runner.ts'),
       import('../../providers/catalog.ts'),
       import('../../providers/resolve.ts'),
+      import('../../providers/stored-keys.ts'),
       import('../../tools/agent-tools.ts'),
     ]);
-    const resolved = resolveModels(modelsConfigOf(ctx.env), ctx.env as unknown as Record<string, string | undefined>);
+    const stored = await storedProviderKeys(ctx.env.DB).catch(() => ({}));
+    const resolved = resolveModels(withStoredKeys(modelsConfigOf(ctx.env), stored), ctx.env as unknown as Record<string, string | undefined>);
     const catalog = buildModelCatalog(resolved);
     return { ...catalog, models: p.provider ? catalog.models.filter((m) => m.provider === p.provider) : catalog.models };
   },
@@ -39,6 +41,8 @@ const COMMANDS = [
   { name: 'stop', description: 'Abort the active run and queued turns' },
   { name: 'status', description: 'Show session status' },
   { name: 'whoami', description: 'Show your sender id' },
+  { name: 'model', description: 'List models (/model list [provider]) or set this session\'s model (/model <provider>/<model>)' },
+  { name: 'set', description: 'Owner only, in a DM: /set api key <provider> <key> (the message is deleted after the key is stored)' },
   { name: 'help', description: 'List commands' },
 ];
 

@@ -6,7 +6,8 @@ import { logsTail } from './logs.ts';
 import { defenderAttest } from './defender.ts';
 import { SESSION_METHODS } from './sessions.ts';
 import { CATALOG_METHODS } from './catalog.ts';
+import { PAIRING_METHODS } from './pairing.ts';
 import { health, lastHeartbeat, status, systemInfo, systemPresence } from './system.ts';
 
 /** The registry both transports (WebSocket and POST /rpc) dispatch through. */
-export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest]);
+export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS]);
