@@ -14,6 +14,7 @@ import { createHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
 import type { NodeD1Database } from './d1.ts';
+import type { ConfigFilePort } from '../src/gateway/config-service.ts';
 
 /** Vars the app reads, as strings (the same names wrangler [vars] use on Workers). */
 function varsFrom(config: Config): Record<string, string> {
@@ -51,7 +52,7 @@ const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|[A-Z][A-Z0
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
-  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string },
+  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; configFile?: ConfigFilePort },
 ): Env {
   const providerEnv = Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v));
   const env: Record<string, unknown> = {
@@ -68,6 +69,7 @@ export function createBindings(
     HOST_METRICS: createHostMetrics(),
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
+    ...(deps.configFile ? { CONFIG_FILE: deps.configFile } : {}),
   };
   env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
   env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);

@@ -19,6 +19,7 @@ import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
 import { DurableObjectHost } from './do-host.ts';
 import { migrateRegistry } from './migrate.ts';
 import { openDatabase } from './sqlite.ts';
+import type { ConfigFilePort } from '../src/gateway/config-service.ts';
 
 /** A running server. */
 export interface RunningServer {
@@ -45,7 +46,7 @@ export function clientAddress(req: { socket: { remoteAddress?: string | undefine
 /** Starts everything; resolves once the socket listens and alarms run. */
 export async function startServer(
   config: Config,
-  opts: { log: Logger; logs?: LogTail; onTokenGenerated?: (token: string, file: string, url: string) => void },
+  opts: { log: Logger; logs?: LogTail; onTokenGenerated?: (token: string, file: string, url: string) => void; configFile?: ConfigFilePort },
 ): Promise<RunningServer> {
   const { log } = opts;
   const dataDir = ensureDataDir(config.dataDir);
@@ -74,6 +75,7 @@ export async function startServer(
       processEnv: process.env,
       workspace,
       ...(opts.logs ? { logs: opts.logs } : {}),
+      ...(opts.configFile ? { configFile: opts.configFile } : {}),
     });
 
     const state = { listening: false, closing: false, inflight: 0 };
