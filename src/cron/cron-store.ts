@@ -170,11 +170,13 @@ export class CronStore {
 
   /** Removes a job and its runs; false when unknown. */
   remove(id: string): boolean {
-    return this.#tx(() => {
-      const removed = this.#sql.exec<Row>(`DELETE FROM cron_jobs WHERE id = ? RETURNING id`, id).toArray().length > 0;
-      this.#sql.exec(`DELETE FROM cron_runs WHERE job_id = ?`, id);
-      return removed;
-    });
+    return this.#tx(() => this.#removeRows(id));
+  }
+
+  #removeRows(id: string): boolean {
+    const removed = this.#sql.exec<Row>(`DELETE FROM cron_jobs WHERE id = ? RETURNING id`, id).toArray().length > 0;
+    this.#sql.exec(`DELETE FROM cron_runs WHERE job_id = ?`, id);
+    return removed;
   }
 
   /** Earliest due time of an enabled job, or null. */
@@ -222,7 +224,7 @@ export class CronStore {
       const run = toRun(r);
       this.#sql.exec(`UPDATE cron_jobs SET last_run_at = ?, last_status = ?, last_error = ? WHERE id = ?`, run.dueAtMs, status, detail.error ?? null, run.jobId);
       const job = this.get(run.jobId);
-      if (job?.deleteAfterRun && job.nextRunAtMs === undefined && status === 'ok') this.remove(job.id);
+      if (job?.deleteAfterRun && job.nextRunAtMs === undefined && status === 'ok') this.#removeRows(job.id);
       return run;
     });
   }

@@ -42,7 +42,6 @@ export const setHeartbeats = defineMethod({
 export const chatInject = defineMethod({
   name: 'chat.inject',
   scope: 'operator.admin',
-  advertise: false,
   params: z.looseObject({ sessionKey: Key, message: z.string().min(1).max(64 * 1024), label: z.string().max(100).optional(), role: z.enum(['assistant', 'system']).optional(), agentId: AgentId.optional() }),
   async handler(ctx, p) {
     const key = canonicalSessionKey(p.sessionKey, (p.agentId ?? DEFAULT_AGENT_ID).toLowerCase());
