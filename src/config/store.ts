@@ -107,6 +107,9 @@ export function restoreRedacted(incoming: unknown, stored: unknown, path: string
  * @example changedPaths({ queue: { cap: 1 } }, { queue: { cap: 2 }, logLevel: 'debug' }) // ['logLevel', 'queue.cap']
  */
 export function changedPaths(before: unknown, after: unknown, prefix = ''): string[] {
+  // A section that appears or disappears is reported by its leaves, so hot keys are recognised.
+  if (before === undefined && isObject(after)) before = {};
+  if (after === undefined && isObject(before)) after = {};
   if (isObject(before) && isObject(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((k) => changedPaths(before[k], after[k], prefix ? `${prefix}.${k}` : k));
