@@ -11,7 +11,7 @@ import { ApprovalStore, type Approval, type ApprovalDecision, type ApprovalReque
 import { METHODS } from '../src/gateway/methods/index.ts';
 import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts';
 import { GatewayControl } from '../src/gateway/control.ts';
-import type { ControlHub } from '../src/gateway/control-hub.ts';
+import { runControl, type ControlCall, type ControlHub, type ControlReply } from '../src/gateway/control-hub.ts';
 import { gatewayPolicyOf } from '../src/gateway/policy.ts';
 import { EDGECLAW_VERSION } from '../src/version.ts';
 
@@ -120,7 +120,12 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
-  // ControlHub (config, usage, cron, wake/heartbeats, send): prototype methods, so Workers RPC exposes them.
+  /** RPC entry point of the control hub (src/gateway/control-hub.ts): errors come back as data. */
+  async control(call: ControlCall): Promise<ControlReply> {
+    return runControl(this, call);
+  }
+
+  // ControlHub (config, usage, cron, wake/heartbeats, send), called directly by methods dispatched here.
   async configGet() { return this.#control.configGet(); }
   async configWrite(mode: 'patch' | 'set', raw: string, baseHash: string) { return this.#control.configWrite(mode, raw, baseHash); }
   async usageSummary(fromDay?: string, toDay?: string) { return this.#control.usageSummary(fromDay, toDay); }

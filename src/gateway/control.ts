@@ -9,7 +9,7 @@ import { settingsOf } from '../config/settings.ts';
 import { createLogger } from '../log.ts';
 import { CronStore, jobNotFound, type CronJob, type CronRun, type JobSpec } from '../cron/cron-store.ts';
 import { UsageStore } from '../usage/usage-store.ts';
-import { unavailable } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
 import type { SqlPort } from '../scheduler/session-schema.ts';
 import { ConfigService, type ConfigSnapshot, type ConfigWriteResult } from './config-service.ts';
 import type { ControlHub, HeartbeatEvent, UsageSummary, WakeInput } from './control-hub.ts';
@@ -48,6 +48,7 @@ export class GatewayControl implements ControlHub {
   readonly cron: CronStore;
   readonly #send: SendService;
   #running: Promise<void> | null = null;
+  readonly #inProgress = new Set<string>();
 
   constructor(deps: ControlDeps) {
     this.#d = deps;
@@ -87,6 +88,17 @@ export class GatewayControl implements ControlHub {
   }
 
   async #perform(run: CronRun): Promise<void> {
+    // A manual run and the alarm may both see the same pending run; one performs it.
+    if (this.#inProgress.has(run.runId)) return;
+    this.#inProgress.add(run.runId);
+    try {
+      await this.#performOnce(run);
+    } finally {
+      this.#inProgress.delete(run.runId);
+    }
+  }
+
+  async #performOnce(run: CronRun): Promise<void> {
     const job = this.cron.get(run.jobId);
     const log = createLogger(settingsOf(this.#d.env).logLevel, { svc: 'cron' });
     if (!job || !run.sessionKey) {
@@ -206,7 +218,7 @@ export class GatewayControl implements ControlHub {
   async wake(input: WakeInput): Promise<{ ok: true; mode: string; sessionKey: string; eventOutcome: 'queued' | 'coalesced' }> {
     const result = await this.#d.env.SESSIONS.getByName(input.sessionKey).enqueue(input.sessionKey, { text: `[wake] ${input.text}` });
     if (result.status === 'rejected') {
-      throw unavailable(`session queue is full (cap ${result.cap}); retry later`, result.retryAfterMs);
+      throw new GatewayError('QUEUE_FULL', `session queue is full (cap ${result.cap}); retry later`, { retryable: true, retryAfterMs: result.retryAfterMs });
     }
     const eventOutcome = result.status === 'duplicate' ? 'coalesced' : 'queued';
     const event: HeartbeatEvent = { ts: this.#d.now(), status: eventOutcome, reason: 'wake', mode: input.mode, sessionKey: input.sessionKey, message: input.text.slice(0, 200) };

@@ -64,6 +64,14 @@ export function describeControl(host: string, harness: () => ControlHarness): vo
       const stale = await admin.req('config.patch', { raw: '{agent:{contextMessages:41}}', baseHash: '0'.repeat(64) });
       expect(stale.error).toMatchObject({ code: 'INVALID_REQUEST', details: { code: 'CONFIG_BASE_HASH_MISMATCH', currentHash: before.hash } });
       expect((await admin.req('config.patch', { raw: '{agent:{contextMessages:41}}' })).error.message).toMatch(/^invalid config\.patch params: baseHash: /);
+      // Over POST /rpc the same error crosses the RPC hop to GatewayDO intact.
+      const rpc = (token: string, method: string, params: unknown) =>
+        h.fetch('/rpc', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ type: 'req', id: 'c1', method, params }) });
+      const viaHttp = await rpc(TEST_TOKEN, 'config.patch', { raw: '{}', baseHash: '0'.repeat(64) });
+      expect(viaHttp.status).toBe(400);
+      expect(await viaHttp.json()).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST', details: { code: 'CONFIG_BASE_HASH_MISMATCH', currentHash: before.hash } } });
+      expect((await rpc(READ_TOKEN, 'config.get', {})).status).toBe(403);
+      expect(await (await rpc(READ_TOKEN, 'cron.status', {})).json()).toMatchObject({ ok: true, payload: { enabled: true } });
       const invalid = await admin.req('config.patch', { raw: '{queue:{cap:0}}', baseHash: before.hash });
       expect(invalid.error).toMatchObject({ code: 'INVALID_REQUEST', message: 'invalid config: queue.cap: expected an integer between 1 and 10000', details: { issues: [{ path: 'queue.cap' }] } });
       expect((await admin.req('config.get', {})).payload.hash).toBe(before.hash);
