@@ -142,6 +142,8 @@ export class GatewayControl implements ControlHub {
   async configWrite(mode: 'patch' | 'set', raw: string, baseHash: string): Promise<ConfigWriteResult> {
     const result = await this.config.write(mode, raw, baseHash);
     this.cron.setLimits(settingsOf(this.#d.env).cron);
+    // Paths only: values may be secrets.
+    createLogger(settingsOf(this.#d.env).logLevel, { svc: 'config' }).info('config changed', { path: result.path, changedPaths: result.changedPaths.slice(0, 50), restartRequired: result.restartRequired });
     await this.#d.broadcast('config.changed', { path: result.path, hash: result.hash, ts: this.#d.now(), changedPaths: result.changedPaths, restartRequired: result.restartRequired });
     return result;
   }

@@ -79,7 +79,8 @@ describe('control methods on the Node host', () => {
     const writer = await harness.open();
     await writer.next();
     await writer.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.write']));
-    const params = { to: '4242', message: 'deploy **done**', idempotencyKey: `send-${crypto.randomUUID()}`, channel: 'telegram' };
+    const mirror = `agent:main:sendmirror-${crypto.randomUUID().slice(0, 8)}`;
+    const params = { to: '4242', message: 'deploy **done**', idempotencyKey: `send-${crypto.randomUUID()}`, channel: 'telegram', sessionKey: mirror };
     const first = await writer.req('send', params);
     expect(first.payload).toMatchObject({ runId: params.idempotencyKey, status: 'ok', channel: 'telegram', to: '4242', messageId: expect.any(String), chunks: 1 });
     const again = await writer.req('send', params);
@@ -87,6 +88,8 @@ describe('control methods on the Node host', () => {
     const sent = fake.sent(botToken).filter((m) => String(m.chat_id) === '4242');
     expect(sent).toHaveLength(1);
     expect(sent[0]!.text).toContain('deploy');
+    const history = (await writer.req('chat.history', { sessionKey: mirror })).payload.messages;
+    expect(history.map((m: { content: { text: string }[] }) => m.content[0]!.text)).toEqual(['deploy **done**']);
     writer.ws.close(1000);
   });
 });

@@ -14,12 +14,22 @@ import { DEFAULT_AGENT_ID } from './system.ts';
 const Key = z.string().min(1).max(512);
 const AgentId = z.string().regex(/^[a-z0-9_-]{1,64}$/i, 'expected 1-64 letters, digits, _ or -');
 
-/** `send`: one message to a channel target through its outbox; a repeated idempotencyKey sends nothing. */
+/**
+ * `send`: one message to a channel target through its outbox; a repeated idempotencyKey sends nothing.
+ * With `sessionKey`, the sent text is mirrored into that session's history (once).
+ */
 export const send = defineMethod({
   name: 'send',
   scope: 'operator.write',
   params: SendParamsSchema,
-  handler: (ctx, p) => ctx.hub.sendMessage(p),
+  async handler(ctx, p) {
+    const result = await ctx.hub.sendMessage(p);
+    if (p.sessionKey && result.status === 'ok' && !result.deduplicated) {
+      const key = canonicalSessionKey(p.sessionKey, (p.agentId ?? DEFAULT_AGENT_ID).toLowerCase());
+      await ctx.env.SESSIONS.getByName(key).inject(key, 'assistant', p.message);
+    }
+    return result;
+  },
 });
 
 /** `wake`: queues a system event (`[wake] text`) into the main session (or `sessionKey`). */
