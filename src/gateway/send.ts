@@ -91,7 +91,7 @@ export class SendService {
       ...(p.threadId ? { threadId: p.threadId } : {}),
       ...(p.replyToId ? { replyToMessageId: p.replyToId } : {}),
     };
-    this.#outbox ??= new SqlOutboxStore(this.#sql as never);
+    this.#outbox ??= new SqlOutboxStore(this.#sql);
     let report;
     try {
       const outbox = await outboxFor(this.#env, channel, this.#outbox);

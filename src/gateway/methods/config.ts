@@ -50,7 +50,7 @@ export const configSchemaLookup = defineMethod({
   async handler(_ctx, p) {
     let node: JsonSchema | undefined = configJsonSchema().schema;
     const parts = p.path === '' ? [] : p.path.split('.');
-    for (const part of parts) node = /^\d+$/.test(part) ? node?.items : node?.properties?.[part];
+    for (const part of parts) node = /^\d+$/.test(part) ? node?.items : node?.properties && Object.hasOwn(node.properties, part) ? node.properties[part] : undefined;
     if (!node) throw new GatewayError('INVALID_REQUEST', 'config schema path not found', { details: { path: p.path } });
     const { properties, items, ...rest } = node;
     const children = Object.entries(properties ?? {}).map(([key, child]) => ({ key, path: p.path ? `${p.path}.${key}` : key, type: child.type ?? null, ...(child.description ? { description: child.description } : {}) }));
