@@ -13,6 +13,8 @@ import { pollDeviceLogin, refreshTokens, startDeviceLogin, type OAuthDeviceConfi
 import { ApprovalStore, type Approval, type ApprovalDecision, type ApprovalRequest } from '../src/gateway/approvals.ts';
 import { METHODS } from '../src/gateway/methods/index.ts';
 import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts';
+import { GatewayControl } from '../src/gateway/control.ts';
+import { runControl, type ControlCall, type ControlHub, type ControlReply } from '../src/gateway/control-hub.ts';
 import { gatewayPolicyOf } from '../src/gateway/policy.ts';
 import { EDGECLAW_VERSION } from '../src/version.ts';
 import { storeBudget } from '../src/defender/virustotal.ts';
@@ -56,6 +58,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
   /** One key per object: concurrent first calls share the same generation. */
   #attestKey: Promise<StoredAttestationKey> | null = null;
+  readonly #control: GatewayControl;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,11 +67,20 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     this.#memory = new MemoryStore(ctx.storage.sql);
     this.#oauth = new OAuthStore(ctx.storage.sql);
     this.#policy = gatewayPolicyOf(env);
+    this.#control = new GatewayControl({
+      env,
+      sql: ctx.storage.sql,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      broadcast: (event, payload) => this.broadcast(event, payload),
+      armAt: (at) => this.#armAt(at),
+      now: () => Date.now(),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.#store.migrate();
       this.#approvals.migrate();
       this.#memory.migrate();
       this.#oauth.migrate();
+      await this.#control.start();
     });
   }
 
@@ -103,14 +115,50 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     this.#store.dropConnection(attachmentOf(ws as unknown as GatewaySocket).connId);
   }
 
-  /** Tick: every authenticated socket gets `tick {ts}`; re-armed while sockets remain. Also expires approvals. */
+  /**
+   * Tick: every authenticated socket gets `tick {ts}`; re-armed while sockets remain. Also expires
+   * approvals and fires due cron jobs (the alarm is re-armed for the next one).
+   */
   override async alarm(): Promise<void> {
     await this.#expireApprovals();
+    await this.#control.runDue();
     const sockets = this.ctx.getWebSockets();
     const ts = Date.now();
     for (const ws of sockets) sendEvent(ws as unknown as GatewaySocket, 'tick', { ts }, this.#policy, { dropIfSlow: true });
-    if (this.ctx.getWebSockets().length > 0) await this.ctx.storage.setAlarm(Date.now() + this.#policy.tickIntervalMs);
+    const next: number[] = [];
+    if (this.ctx.getWebSockets().length > 0) next.push(Date.now() + this.#policy.tickIntervalMs);
+    const cron = this.#control.nextWakeAt();
+    if (cron !== null) next.push(Math.max(cron, Date.now() + 1_000));
+    if (next.length > 0) await this.ctx.storage.setAlarm(Math.min(...next));
   }
+
+  /** Makes the alarm fire no later than `at`. */
+  async #armAt(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** RPC entry point of the control hub (src/gateway/control-hub.ts): errors come back as data. */
+  async control(call: ControlCall): Promise<ControlReply> {
+    return runControl(this, call);
+  }
+
+  // ControlHub (config, usage, cron, wake/heartbeats, send), called directly by methods dispatched here.
+  async configGet() { return this.#control.configGet(); }
+  async configWrite(mode: 'patch' | 'set', raw: string, baseHash: string) { return this.#control.configWrite(mode, raw, baseHash); }
+  async usageSummary(fromDay?: string, toDay?: string) { return this.#control.usageSummary(fromDay, toDay); }
+  async cronAdd(spec: Parameters<ControlHub['cronAdd']>[0]) { return this.#control.cronAdd(spec); }
+  async cronGet(id: string) { return this.#control.cronGet(id); }
+  async cronList(opts: Parameters<ControlHub['cronList']>[0]) { return this.#control.cronList(opts); }
+  async cronUpdate(id: string, patch: Parameters<ControlHub['cronUpdate']>[1]) { return this.#control.cronUpdate(id, patch); }
+  async cronRemove(id: string) { return this.#control.cronRemove(id); }
+  async cronRun(id: string, mode: Parameters<ControlHub['cronRun']>[1]) { return this.#control.cronRun(id, mode); }
+  async cronRuns(opts: Parameters<ControlHub['cronRuns']>[0]) { return this.#control.cronRuns(opts); }
+  async cronStatus() { return this.#control.cronStatus(); }
+  async wake(input: Parameters<ControlHub['wake']>[0]) { return this.#control.wake(input); }
+  async setHeartbeats(enabled: boolean) { return this.#control.setHeartbeats(enabled); }
+  async lastHeartbeat() { return this.#control.lastHeartbeat(); }
+  async sendMessage(params: Parameters<ControlHub['sendMessage']>[0]) { return this.#control.sendMessage(params); }
 
   async presence(): Promise<PresenceEntry[]> {
     const self: PresenceEntry = { ts: Date.now(), host: 'edgeclaw', version: EDGECLAW_VERSION, mode: 'gateway', reason: 'self', roles: ['gateway'] };
@@ -304,7 +352,8 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   }
 
   /** Called by SessionDO when a run ends: records it, broadcasts chat/agent events, answers owed finals. */
-  async runFinished(run: { runId: string; sessionKey: string; status: 'ok' | 'error' | 'aborted'; text: string; error?: string; startedAt: number; events?: readonly { event: string; payload: unknown }[] }): Promise<void> {
+  async runFinished(run: { runId: string; sessionKey: string; status: 'ok' | 'error' | 'aborted'; text: string; error?: string; startedAt: number; events?: readonly { event: string; payload: unknown }[]; usage?: { model: string; inputTokens: number; outputTokens: number } }): Promise<void> {
+    if (run.usage) this.#control.recordUsage(run.usage.model, run.usage.inputTokens, run.usage.outputTokens);
     if (run.events) await this.broadcastBatch(run.events);
     const endedAt = Date.now();
     this.#store.trackRun({ runId: run.runId, sessionKey: run.sessionKey, status: 'running', acceptedAt: run.startedAt });

@@ -277,6 +277,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     let status: 'ok' | 'error' | 'aborted' = 'error';
     let text = '';
     let error: string | undefined;
+    let usage: { model: string; inputTokens: number; outputTokens: number } | undefined;
     try {
       const result = await runTurn({
         chain,
@@ -298,6 +299,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       status = result.status === 'aborted' ? 'aborted' : result.status === 'error' ? 'error' : 'ok';
       text = result.text;
       error = result.error?.message;
+      if (result.usage) usage = { model: result.model ? `${result.provider}/${result.model}` : 'unknown', inputTokens: result.usage.promptTokens, outputTokens: result.usage.completionTokens };
       if (result.status === 'error') log.warn('agent turn failed', { runId, error: result.error?.message, attempts: result.attempts.length });
       if (status === 'ok') await deliverReply(env, deps.outboxSql, input, runId, text).catch((err: unknown) => log.warn('reply delivery failed', { runId, err }));
       return {
@@ -315,7 +317,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       await Promise.all(sends);
       for (const [i, id] of runIds.entries()) {
         await gateway
-          .runFinished({ runId: id, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : status, text, ...(error ? { error } : {}), startedAt, ...(i === 0 && tail.length > 0 ? { events: tail } : {}) })
+          .runFinished({ runId: id, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : status, text, ...(error ? { error } : {}), startedAt, ...(i === 0 && tail.length > 0 ? { events: tail } : {}), ...(i === 0 && usage ? { usage } : {}) })
           .catch((err: unknown) => log.warn('gateway notification failed', { runId: id, err }));
       }
     }

@@ -140,6 +140,14 @@ export const ConfigSchema = z.strictObject({
       toolResultMaxBytes: positiveInt(1 << 24).default(16_384),
     })
     .default({ cap: 1_000, maxBytes: 1 << 20, toolResultMaxBytes: 16_384 }),
+  cron: z
+    .strictObject({
+      /** Scheduled jobs kept at most; `cron.add` beyond it fails with CRON_JOBS_FULL. */
+      maxJobs: positiveInt(10_000).default(100),
+      /** Run records kept per job; the oldest are dropped first. */
+      runsPerJob: positiveInt(10_000).default(50),
+    })
+    .default({ maxJobs: 100, runsPerJob: 50 }),
   durableObjects: z
     .strictObject({
       /** Node host: most objects kept open at once (each holds SQLite file handles); idle ones are evicted first. */
@@ -181,6 +189,8 @@ export const ENV_OVERRIDES = {
   EDGECLAW_HISTORY_CAP: 'history.cap',
   EDGECLAW_HISTORY_MAX_BYTES: 'history.maxBytes',
   EDGECLAW_TOOL_RESULT_MAX_BYTES: 'history.toolResultMaxBytes',
+  EDGECLAW_CRON_MAX_JOBS: 'cron.maxJobs',
+  EDGECLAW_CRON_RUNS_PER_JOB: 'cron.runsPerJob',
   EDGECLAW_DO_MAX_ACTIVE: 'durableObjects.maxActive',
   EDGECLAW_DO_IDLE_EVICT_MS: 'durableObjects.idleEvictMs',
   EDGECLAW_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',

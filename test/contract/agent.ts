@@ -62,6 +62,28 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       op.ws.close(1000);
     });
 
+    it('rolls provider usage up per model: usage.status and usage.cost count the run, unknown prices stay null', async () => {
+      const h = harness();
+      const op = await operator(h, ['operator.read', 'operator.write']);
+      const before = (await op.req('usage.status', {})).payload;
+      const echoBefore = before.byModel.find((m: { model: string }) => m.model === 'fake/echo') ?? { input: 0, output: 0, runs: 0 };
+      const runId = `usage-${crypto.randomUUID()}`;
+      expect((await op.req('chat.send', { sessionKey: uniqueSession('usage'), message: 'count me', idempotencyKey: runId })).ok).toBe(true);
+      await op.next((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'final', 30_000);
+      const after = (await op.req('usage.status', {})).payload;
+      const echo = after.byModel.find((m: { model: string }) => m.model === 'fake/echo');
+      // The fake reports 10 prompt and 5 completion tokens per streamed call.
+      expect(echo).toMatchObject({ input: echoBefore.input + 10, output: echoBefore.output + 5, runs: echoBefore.runs + 1, totalCost: null });
+      expect(after.totals.totalCost).toBeNull();
+      expect(after.totals.unpricedModels).toContain('fake/echo');
+      const cost = (await op.req('usage.cost', { days: 1 })).payload;
+      expect(cost.daily).toHaveLength(1);
+      expect(cost.daily[0]).toMatchObject({ date: new Date().toISOString().slice(0, 10), totalCost: null });
+      expect(cost.daily[0].input).toBeGreaterThanOrEqual(10);
+      expect((await op.req('usage.cost', { startDate: '2026-01-02' })).error.message).toMatch(/startDate and endDate go together/);
+      op.ws.close(1000);
+    });
+
     it('answers `agent` twice on one id: accepted, then the final payload', async () => {
       const h = harness();
       const op = await operator(h, ['operator.write']);
