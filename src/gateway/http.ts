@@ -29,6 +29,10 @@ export function hubOf(env: Env): Hub {
     listApprovals: (opts) => stub().listApprovals(opts),
     resolveApproval: (id, decision, by) => stub().resolveApproval(id, decision, by),
     signAttestation: (payload) => stub().signAttestation(payload),
+    oauthStart: (provider, idp) => stub().oauthStart(provider, idp),
+    oauthPoll: (loginId) => stub().oauthPoll(loginId),
+    oauthList: () => stub().oauthList(),
+    oauthLogout: (provider) => stub().oauthLogout(provider),
     ...controlHubOf(stub),
   };
 }

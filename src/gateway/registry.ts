@@ -8,6 +8,8 @@ import { GatewayError, invalidParams } from '../errors.ts';
 import type { MethodScope, OperatorScope, Role } from './scopes.ts';
 import type { Approval, ApprovalDecision } from './approvals.ts';
 import type { Attestation, AttestationPayload } from '../defender/attest.ts';
+import type { LoginView } from './oauth-store.ts';
+import type { OAuthDeviceConfig } from '../providers/oauth-device.ts';
 import type { ControlHub } from './control-hub.ts';
 import { requiredScope, scopeSatisfied } from './scopes.ts';
 
@@ -39,6 +41,11 @@ export interface Hub extends ControlHub {
   resolveApproval(id: string, decision: ApprovalDecision, by: string): Promise<{ approval: Approval; changed: boolean } | null>;
   /** Signs an attestation with the gateway's Ed25519 key (created on first use, kept in its storage). */
   signAttestation(payload: AttestationPayload): Promise<Attestation>;
+  /** OAuth device logins (durable, bounded) and the providers logged in; secrets never leave the gateway. */
+  oauthStart(provider: string, idp: OAuthDeviceConfig): Promise<LoginView | { error: string }>;
+  oauthPoll(loginId: string): Promise<(LoginView & { retryInMs: number }) | null>;
+  oauthList(): Promise<Array<{ provider: string; expiresAt: number | null; refreshable: boolean; updatedAt: number }>>;
+  oauthLogout(provider: string): Promise<boolean>;
 }
 
 /** A client (or the gateway) as system-presence reports it. */

@@ -4,6 +4,7 @@ import { agent, agentWait, chatHistory, chatSend, sessionsList } from './chat.ts
 import { execApprovalList, execApprovalResolve } from './approvals.ts';
 import { logsTail } from './logs.ts';
 import { defenderAttest } from './defender.ts';
+import { AUTH_METHODS } from './auth.ts';
 import { SESSION_METHODS } from './sessions.ts';
 import { CATALOG_METHODS } from './catalog.ts';
 import { PAIRING_METHODS } from './pairing.ts';
@@ -14,4 +15,4 @@ import { MESSAGING_METHODS } from './messaging.ts';
 import { USAGE_METHODS } from './usage.ts';
 
 /** The registry both transports (WebSocket and POST /rpc) dispatch through. */
-export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS, ...CONFIG_METHODS, ...USAGE_METHODS, ...CRON_METHODS, ...MESSAGING_METHODS]);
+export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS, ...CONFIG_METHODS, ...USAGE_METHODS, ...CRON_METHODS, ...MESSAGING_METHODS, ...AUTH_METHODS]);
