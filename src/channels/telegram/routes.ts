@@ -18,6 +18,8 @@ import { findTelegramAccount, resolveTelegramAccounts, type TelegramAccount, typ
 import { createTelegramOutbox, type TelegramOutbox } from './delivery.ts';
 import { handleUpdate, type DirectReply } from './inbound.ts';
 import { TelegramUpdateSchema } from './update.ts';
+import { recordTelegramEvent } from './status-counters.ts';
+import { telegramStatus } from './status.ts';
 
 /** Bindings this module reads beyond Env (the lead adds them to src/env.ts). */
 export interface TelegramBindings extends TelegramVars {
@@ -114,6 +116,7 @@ export function telegramRoutes(deps: TelegramRouteDeps = {}) {
       return fail(c, 503, 'UNAVAILABLE', 'update not recorded; retry');
     }
     log.debug('telegram update', { updateId: parsed.data.update_id, status: outcome.status });
+    afterResponse(c, recordTelegramEvent(c.env, account.id, 'update'));
     const replies = outcome.replies.filter((r) => claim(r.key));
     if (replies.length > 0) {
       const outbox = createTelegramOutbox({ account: (id) => findTelegramAccount(c.env, id), api: () => api, store: replyStore, policy: REPLY_RETRY });
@@ -132,6 +135,7 @@ export function telegramRoutes(deps: TelegramRouteDeps = {}) {
       ok: true,
       account: { id: account.id, mode: account.transport, webhookSecretSet: Boolean(account.webhookSecret), webhookUrl: account.webhookUrl ?? null, dmPolicy: account.dmPolicy },
       poller,
+      status: await telegramStatus(c.env, account.id, deps.apiOptions ? { apiOptions: deps.apiOptions(c.env) } : {}),
     });
   });
 
