@@ -4,7 +4,9 @@
  * one is sent, and is closed when the reply (or the error notice) is delivered. A run a restart
  * interrupts leaves its row open; the session marks it `interrupted` when it recovers, and the
  * interrupted rows are then settled (the draft finalised with a notice, or the notice sent) and
- * closed. So a crash never leaves an extra draft or a silent user behind.
+ * closed. So a crash never leaves an extra draft or a silent user behind, except in one window: a
+ * crash between Telegram accepting the draft and its id being written here (the Bot API has no
+ * idempotency key), the same window the outbox has for a chunk.
  */
 import type { OutboxSql } from './outbox.ts';
 

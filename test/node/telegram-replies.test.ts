@@ -25,6 +25,18 @@ const stalls = new Map<string, number>();
 /** Model requests seen per marker. */
 const seen = new Map<string, number>();
 const hung: (() => void)[] = [];
+/** Releases the second delta of the stalled stream for a marker. */
+const more = new Map<string, () => void>();
+/** Waits for the draft of `chat`, then for its first edit (which needs the draft id the session stored). */
+async function draftStored(chat: number, marker: string) {
+  const draft = await waitFor(async () => sentTo(chat)[0], 30_000, 'the draft');
+  expect(draft.text).toBe('partial …');
+  await waitFor(async () => more.get(marker), 30_000, 'the stalled stream');
+  more.get(marker)!();
+  more.delete(marker);
+  await waitFor(async () => (sentTo(chat)[0]!.edits > 0 ? true : undefined), 30_000, 'the draft edit');
+  return draft;
+}
 
 const enc = new TextEncoder();
 const chunk = (content: string | null, finish: string | null = null) =>
@@ -44,6 +56,9 @@ gated.post('*', async (c) => {
       const stream = new ReadableStream<Uint8Array>({
         async start(ctrl) {
           ctrl.enqueue(chunk('partial '));
+          // The test releases "more" once it saw the draft; the draft's edit then proves its id was stored.
+          await new Promise<void>((r) => more.set(marker, r));
+          ctrl.enqueue(chunk('more '));
           await new Promise<void>((r) => hung.push(r));
           ctrl.close();
         },
@@ -103,10 +118,11 @@ describe('telegram streaming drafts across kill -9 (node)', () => {
   it('finalises the draft a crash left behind once the resumed run answers: one message, the final text', async () => {
     stalls.set('#stall1', 1);
     tg.pushUpdate(token, dm(2001, 'stream then crash #stall1'));
-    const draft = await waitFor(async () => sentTo(2001)[0], 30_000, 'the draft');
-    expect(draft.text).toBe('partial …');
+    const draft = await draftStored(2001, '#stall1');
     await restart();
-    await waitFor(async () => (sentTo(2001)[0]?.text.startsWith('echo:') ? true : undefined), 30_000, 'the final text in the draft');
+    await waitFor(async () => (sentTo(2001)[0]?.text.startsWith('echo:') ? true : undefined), 30_000, 'the final text in the draft').catch((err: unknown) => {
+      throw new Error(`${String(err)}\nsent: ${JSON.stringify(sentTo(2001))}\nserver: ${server.stdout().slice(-4000)}`);
+    });
     await new Promise((r) => setTimeout(r, 1_500));
     expect(sentTo(2001)).toMatchObject([{ message_id: draft.message_id, text: 'echo: stream then crash #stall1', deleted: false }]);
   });
@@ -114,7 +130,7 @@ describe('telegram streaming drafts across kill -9 (node)', () => {
   it('replaces the draft with a notice when a second crash interrupts the run for good', async () => {
     stalls.set('#stall2', 2);
     tg.pushUpdate(token, dm(2002, 'crash twice #stall2'));
-    await waitFor(async () => sentTo(2002)[0], 30_000, 'the draft');
+    await draftStored(2002, '#stall2');
     await restart();
     await waitFor(async () => ((seen.get('#stall2') ?? 0) >= 2 ? true : undefined), 30_000, 'the resumed model call');
     await restart();
@@ -168,5 +184,21 @@ describe('telegram replies (node)', () => {
     tg.pushUpdate(token, dm(2007, '', { text: undefined, sticker: { file_id: 'st1', file_unique_id: 'st', width: 512, height: 512, is_animated: false, is_video: false, type: 'regular' } }));
     const reply = await waitFor(async () => sentTo(2007)[0], 30_000, 'the answer');
     expect(reply.text).toMatch(/^I can't read sticker messages\. Send text, a photo, a document/);
+  });
+
+  it('reports the account in its status: mode, offset, last update, delivery failures', async () => {
+    tg.cue('sendMessage', { kind: 'server_error', status: 403 });
+    tg.pushUpdate(token, dm(2008, 'this reply is refused'));
+    const status = await waitFor(async () => {
+      const res = await fetch(`${server.url}/telegram/default/status`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      const body = (await res.json()) as { status: { deliveryFailures: number } & Record<string, unknown> };
+      return body.status.deliveryFailures > 0 ? body.status : undefined;
+    }, 30_000, 'the delivery failure in the status');
+    expect(status).toMatchObject({ account: 'default', mode: 'polling', running: true, streaming: true, queueDepth: 0, conflict: null });
+    expect(status.offset).toBeGreaterThan(100_000);
+    expect(status.lastUpdateAt).toEqual(expect.any(Number));
+    expect(status.lastError).toMatchObject({ source: 'delivery_failed', message: expect.stringContaining('403') });
+    const anon = await fetch(`${server.url}/telegram/default/status`);
+    expect(anon.status).toBe(401);
   });
 });

@@ -97,4 +97,15 @@ describe('telegram end to end on workerd (agent)', () => {
     await sleep(500);
     expect((await sentTo(7005)).map((m) => m.text)).toEqual(['Sorry, I could not answer that: the model provider failed (fallbacks included). Please try again in a moment.']);
   });
+
+  it('reports the webhook account in its status: mode, last update time, pending updates', async () => {
+    await hook(dm(7006, 'status please'));
+    const status = await until(async () => {
+      const res = await app('/telegram/default/status', { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      const body = (await res.json()) as { status: { updates: number } & Record<string, unknown> };
+      return body.status.updates > 0 ? body.status : undefined;
+    }, 'the counted update');
+    expect(status).toMatchObject({ account: 'default', mode: 'webhook', offset: null, queueDepth: 0, webhook: { url: '', pendingUpdateCount: 0 } });
+    expect(status.lastUpdateAt).toEqual(expect.any(Number));
+  });
 });
