@@ -13,6 +13,7 @@ import { SessionQueue, type HistoryEntry, type HistoryPage } from '../src/schedu
 import type { TurnRunner } from '../src/scheduler/turn-runner.ts';
 import type { DroppedItem, EnqueueInput, EnqueueResult, SessionOverrides } from '../src/scheduler/types.ts';
 import { deleteSessionIndex, recordSessionIndex } from '../src/storage/repos/sessions.ts';
+import { ReplyLedger } from '../src/channels/reply-ledger.ts';
 
 export type { SessionSnapshot } from '../src/scheduler/session-driver.ts';
 
@@ -25,6 +26,8 @@ export class SessionDO extends DurableObject<Env> {
   #queue: SessionQueue;
   #driver: SessionDriver;
   #ready: Promise<void> | null = null;
+  /** Channel replies of interrupted runs wait to be settled (their notice sent, their draft finalised). */
+  #unsettled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,10 +73,14 @@ export class SessionDO extends DurableObject<Env> {
     this.#ready ??= this.ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.transactionSync(() => this.#queue.migrate());
       const interrupted = await this.#driver.recover();
+      // Recovery reports every run left running; the ones still running-or-queued were resumed, the rest
+      // are over for good and their channel replies are owed a notice (kept durable in the ledger).
+      const over = interrupted.filter((id) => !this.#queue.pending(1_000).some((i) => i.runId === id));
+      this.#unsettled = new ReplyLedger(this.ctx.storage.sql).markInterrupted(over) > 0;
       if (interrupted.length > 0) {
         createLogger(settingsOf(this.env).logLevel).warn('runs recovered after a restart (resumed once, then interrupted)', { session: this.#queue.sessionKey(), runs: interrupted });
-        if (this.#queue.head()) await this.#armAlarm(Date.now());
       }
+      if ((interrupted.length > 0 && this.#queue.head()) || this.#unsettled) await this.#armAlarm(Date.now());
     });
     return this.#ready;
   }
@@ -170,6 +177,11 @@ export class SessionDO extends DurableObject<Env> {
   /** Drains due turns in order; re-arms for what is left. A throw makes the host retry the alarm. */
   override async alarm(): Promise<void> {
     await this.#ensureReady();
+    if (this.#unsettled) {
+      const { settleInterruptedReplies } = await import('../src/agent/channel-reply.ts');
+      this.#unsettled = (await settleInterruptedReplies(this.env, this.ctx.storage.sql)) > 0;
+      if (this.#unsettled) await this.#armAlarm(Date.now() + 30_000);
+    }
     const wakeAt = await this.#driver.drain();
     if (wakeAt !== null) await this.#armAlarm(Math.max(Date.now(), wakeAt));
     this.#publishIndex();

@@ -23,16 +23,8 @@ import { createToolHost, withAllowedTools } from '../tools/host.ts';
 import { createMemoryTool, createSessionsSendTool } from '../tools/agent-tools.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
-import { parseReplyTarget } from '../channels/envelope.ts';
-import { SqlOutboxStore, type OutboxSql } from '../channels/outbox.ts';
-import { createBotApi } from '../channels/telegram/api.ts';
-import { findTelegramAccount } from '../channels/telegram/config.ts';
-import { createTelegramOutbox } from '../channels/telegram/delivery.ts';
-import type { ChannelOutbox, ReplyTarget } from '../channels/envelope.ts';
-import { slackOutboxFor } from '../channels/slack/delivery.ts';
-import { parseSlackTarget } from '../channels/slack/events.ts';
-import { whatsappOutboxFor } from '../channels/whatsapp/delivery.ts';
-import { parseWhatsAppTarget } from '../channels/whatsapp/webhook.ts';
+import type { OutboxSql } from '../channels/outbox.ts';
+import { FAILURE_NOTICE, openChannelReply, type ChannelReply } from './channel-reply.ts';
 import type { AgentEvent, ApprovalPort, DefenderInput, DefenderPort, DefenderVerdict } from './types.ts';
 
 /** Pacing of streamed `chat` deltas (the reference paces live text at about 75 ms). */
@@ -109,11 +101,12 @@ function gatewayApprovals(env: Env, sessionKey: string, runId: string, timeoutMs
   };
 }
 
-/** Converts stored history rows into the model's conversation. */
-function conversation(rows: readonly { role: string; text: string }[], systemPrompt: string): ChatMessage[] {
+/** Converts stored history rows into the model's conversation (`extra`: more content for a user row, by seq). */
+function conversation(rows: readonly { role: string; text: string; seq?: number | null }[], systemPrompt: string, extra?: ReadonlyMap<number, string>): ChatMessage[] {
   const out: ChatMessage[] = [{ role: 'system', content: systemPrompt }];
   for (const r of rows) {
-    if (r.role === 'user') out.push({ role: 'user', content: r.text });
+    const more = r.seq != null ? extra?.get(r.seq) : undefined;
+    if (r.role === 'user') out.push({ role: 'user', content: more ? `${r.text}\n\n${more}` : r.text });
     else if (r.role === 'assistant') out.push({ role: 'assistant', content: r.text });
     else if (r.role === 'system' || r.role === 'summary') out.push({ role: 'user', content: `[context] ${r.text}` });
   }
@@ -167,30 +160,6 @@ export function createRecordTurnRunner(env: Env): TurnRunner {
   };
 }
 
-/** Channels whose reply targets the shared parser does not take (non-numeric ids): parse + outbox each. */
-const CHANNEL_OUTBOXES: Record<string, { parse(thread: string): ReplyTarget | null; outbox(env: Env, store: SqlOutboxStore): ChannelOutbox }> = {
-  slack: { parse: parseSlackTarget, outbox: slackOutboxFor },
-  whatsapp: { parse: parseWhatsAppTarget, outbox: whatsappOutboxFor },
-};
-
-/** Sends the final reply to the channel the turn came from (Telegram, Slack, WhatsApp), once per chunk. */
-async function deliverReply(env: Env, outboxSql: OutboxSql | undefined, input: TurnInput, runId: string, text: string): Promise<void> {
-  const thread = input.items.find((i) => i.thread)?.thread;
-  const target = thread ? parseReplyTarget(thread) : null;
-  if (!text.trim() || !outboxSql || !thread) return;
-  const other = CHANNEL_OUTBOXES[thread.slice(0, thread.indexOf(':'))];
-  const otherTarget = other?.parse(thread);
-  if (other && otherTarget) {
-    const report = await other.outbox(env, new SqlOutboxStore(outboxSql)).deliver({ sessionKey: input.sessionKey, runId, text, target: otherTarget });
-    if (report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: otherTarget.channel, status: report.status, error: report.error });
-    return;
-  }
-  if (!target || target.channel !== 'telegram') return;
-  const outbox = createTelegramOutbox({ account: (id) => findTelegramAccount(env, id), api: (a) => createBotApi(a), store: new SqlOutboxStore(outboxSql) });
-  const report = await outbox.deliver({ sessionKey: input.sessionKey, runId, text, target });
-  if (report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: target.channel, status: report.status, error: report.error });
-}
-
 /** Creates the runner for one SessionDO (`outboxSql`: the object's SQLite, for exactly-once channel replies). */
 export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } = {}): TurnRunner {
   return async (input: TurnInput): Promise<SchedulerResult> => {
@@ -236,11 +205,13 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
         if (e.data.replace) {
           emitDelta();
           full = e.data.text;
+          channel?.update(full);
           broadcast('chat', { runId, sessionKey: input.sessionKey, seq: ++seq, state: 'delta', deltaText: full, replace: true, message: { role: 'assistant', content: [{ type: 'text', text: full }], timestamp: Date.now() } });
           return;
         }
         full = e.data.text;
         pending += e.data.delta;
+        channel?.update(full);
       }
       broadcast('agent', { runId, sessionKey: input.sessionKey, seq: ++seq, stream: e.stream, ts: Date.now(), data: e.data });
     };
@@ -278,10 +249,14 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     let text = '';
     let error: string | undefined;
     let usage: { model: string; inputTokens: number; outputTokens: number } | undefined;
+    // The channel reply (typing, streaming draft, final or failure notice) of turns that came from a channel.
+    const channel: ChannelReply | null = deps.outboxSql ? openChannelReply(env, deps.outboxSql, input, runId) : null;
+    let ended = false;
     try {
+      const extra = channel ? await channel.context(input.items).catch(() => undefined) : undefined;
       const result = await runTurn({
         chain,
-        messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt),
+        messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt, extra),
         tools,
         defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends, broadcast), toolContext),
         approval: gatewayApprovals(env, input.sessionKey, runId, settings.agent.approvalTimeoutMs),
@@ -301,14 +276,23 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       error = result.error?.message;
       if (result.usage) usage = { model: result.model ? `${result.provider}/${result.model}` : 'unknown', inputTokens: result.usage.promptTokens, outputTokens: result.usage.completionTokens };
       if (result.status === 'error') log.warn('agent turn failed', { runId, error: result.error?.message, attempts: result.attempts.length });
-      if (status === 'ok') await deliverReply(env, deps.outboxSql, input, runId, text).catch((err: unknown) => log.warn('reply delivery failed', { runId, err }));
+      if (channel) {
+        ended = true;
+        const end = input.signal.aborted || status === 'aborted' ? channel.abort() : status === 'error' ? channel.fail(FAILURE_NOTICE) : text.trim() ? channel.finish(text) : channel.abort();
+        await end.catch((err: unknown) => log.warn('reply delivery failed', { runId, err }));
+      }
       return {
         messages: result.messages.flatMap((m): { role: 'assistant' | 'tool'; text: string }[] =>
           m.role === 'assistant' && m.content ? [{ role: 'assistant', text: m.content }] : m.role === 'tool' ? [{ role: 'tool', text: m.content }] : [],
         ),
         ...(result.usage ? { usage: { inputTokens: result.usage.promptTokens, outputTokens: result.usage.completionTokens } } : {}),
       };
+    } catch (err) {
+      // The runner itself failed (not the model): the user still hears about it, once.
+      if (channel && !ended && !input.signal.aborted) await channel.fail(FAILURE_NOTICE).catch(() => undefined);
+      throw err;
     } finally {
+      channel?.stop();
       if (flushTimer) clearTimeout(flushTimer);
       emitDelta();
       // The last events ride along with the first runFinished call: one RPC for the end of the run.

@@ -48,6 +48,11 @@ export function pairingText(senderId: string): string {
   ].join('\n');
 }
 
+/** The answer to a message kind the bot cannot read (stickers, polls, locations...). */
+export function unsupportedText(kind: string): string {
+  return `I can't read ${kind.replace(/_/g, ' ')} messages. Send text, a photo, a document, a voice message, audio or video (a caption helps).`;
+}
+
 /**
  * Handles one validated update. Resolves after the session committed it (or decided not to queue it);
  * throws only when the hand-off failed, in which case the transport must not acknowledge.
@@ -72,10 +77,9 @@ export async function handleUpdate(update: TelegramUpdate, deps: InboundDeps): P
     const out = await runCommand(cmd, { envelope: env, sessionKey, control: deps.control, ...(deps.commands ? { services: deps.commands } : {}) });
     if (out.kind === 'reply') return { status: 'answered', sessionKey, reason: 'command', replies: [{ target, text: out.text, key }] };
   }
-  if (env.text.trim() === '') {
-    if (!n.hasMedia) return { status: 'ignored', reason: 'no text', replies: [] };
-    const text = 'I can read text only for now; send your question as text or add a caption.';
-    return { status: 'answered', sessionKey, reason: 'unsupported', replies: [{ target, text, key }] };
+  if (env.text.trim() === '' && !n.hasMedia) {
+    if (!n.unsupported) return { status: 'ignored', reason: 'no text', replies: [] };
+    return { status: 'answered', sessionKey, reason: 'unsupported', replies: [{ target, text: unsupportedText(n.unsupported), key }] };
   }
   const result = await deps.sink.deliver({ sessionKey, idempotencyKey: inboundKey(env), text: env.text, target, envelope: env });
   if (result.status === 'rejected') {

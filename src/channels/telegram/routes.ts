@@ -20,6 +20,8 @@ import { handleUpdate, type DirectReply } from './inbound.ts';
 import { telegramCommandServices } from './command-services.ts';
 import { telegramInboundPairing } from './pairing.ts';
 import { TelegramUpdateSchema } from './update.ts';
+import { recordTelegramEvent } from './status-counters.ts';
+import { telegramStatus } from './status.ts';
 
 /** Bindings this module reads beyond Env (the lead adds them to src/env.ts). */
 export interface TelegramBindings extends TelegramVars {
@@ -116,6 +118,7 @@ export function telegramRoutes(deps: TelegramRouteDeps = {}) {
       return fail(c, 503, 'UNAVAILABLE', 'update not recorded; retry');
     }
     log.debug('telegram update', { updateId: parsed.data.update_id, status: outcome.status });
+    afterResponse(c, recordTelegramEvent(c.env, account.id, 'update'));
     const replies = outcome.replies.filter((r) => claim(r.key));
     if (replies.length > 0) {
       const outbox = createTelegramOutbox({ account: (id) => findTelegramAccount(c.env, id), api: () => api, store: replyStore, policy: REPLY_RETRY });
@@ -134,6 +137,7 @@ export function telegramRoutes(deps: TelegramRouteDeps = {}) {
       ok: true,
       account: { id: account.id, mode: account.transport, webhookSecretSet: Boolean(account.webhookSecret), webhookUrl: account.webhookUrl ?? null, dmPolicy: account.dmPolicy },
       poller,
+      status: await telegramStatus(c.env, account.id, deps.apiOptions ? { apiOptions: deps.apiOptions(c.env) } : {}),
     });
   });
 

@@ -126,9 +126,9 @@ describe('handleUpdate', () => {
     await expect(handleUpdate(update(1, dm(42, 'x')), deps({ TELEGRAM_ALLOW_FROM: '42' }, memorySink(true)))).rejects.toThrow('session unavailable');
   });
 
-  it('answers media without a caption instead of dropping it silently', async () => {
-    const out = await handleUpdate(update(1, dm(42, '', { text: undefined, photo: [{}] })), deps({ TELEGRAM_ALLOW_FROM: '42' }));
-    expect(out).toMatchObject({ status: 'answered', reason: 'unsupported' });
+  it('answers a kind it cannot read (a sticker) instead of dropping it silently', async () => {
+    const out = await handleUpdate(update(1, dm(42, '', { text: undefined, sticker: { file_id: 's', file_unique_id: 'u', type: 'regular' } })), deps({ TELEGRAM_ALLOW_FROM: '42' }));
+    expect(out).toMatchObject({ status: 'answered', reason: 'unsupported', replies: [{ text: expect.stringMatching(/^I can't read sticker messages/) }] });
   });
 });
 
