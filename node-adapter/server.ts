@@ -19,6 +19,8 @@ import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
 import { DurableObjectHost } from './do-host.ts';
 import { migrateRegistry } from './migrate.ts';
 import { openDatabase } from './sqlite.ts';
+import { NodeChannelHost } from './channel-host.ts';
+import type { Env } from '../src/env.ts';
 
 /** A running server. */
 export interface RunningServer {
@@ -67,9 +69,14 @@ export async function startServer(
     cleanups.unshift(() => host.close(0));
     const workspace = join(dataDir, 'workspace');
     mkdirSync(workspace, { recursive: true, mode: 0o700 });
+    // Long-running channel connections (Discord Gateway, Signal events) reach the env through CHANNEL_HOST.
+    let bound: Env | null = null;
+    const channelHost = new NodeChannelHost(() => bound!, log);
+    cleanups.unshift(() => channelHost.close());
     const env = createBindings(config, {
       registry: new NodeD1Database(registryDb),
       host,
+      channelHost,
       adminTokenDigest: token.digest,
       processEnv: process.env,
       workspace,
@@ -127,9 +134,13 @@ export async function startServer(
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     state.listening = true;
     host.start();
+    bound = env;
     if (config.channels.telegram.accounts.length > 0 || process.env.TELEGRAM_BOT_TOKEN) {
-      const { startTelegramAccounts } = await import('../src/channels/telegram/startup.ts');
-      log.info('telegram accounts', { accounts: await startTelegramAccounts(env) });
+      const [{ startTelegramAccounts }, { accountStoppedById }] = await Promise.all([import('../src/channels/telegram/startup.ts'), import('../src/channels/account-state.ts')]);
+      log.info('telegram accounts', { accounts: await startTelegramAccounts(env, { skip: (id) => accountStoppedById(env, 'telegram', id) }) });
+    }
+    if (config.channels.discord.accounts.some((a) => a.gateway) || config.channels.signal.accounts.length > 0 || process.env.DISCORD_GATEWAY || process.env.SIGNAL_URL) {
+      log.info('channel connections', { connections: await channelHost.startAll() });
     }
     log.info('listening', { url, dataDir, pid: process.pid });
     if (token.generated) opts.onTokenGenerated?.(token.generated, token.file, url);
@@ -146,6 +157,7 @@ export async function startServer(
           const stopped = new Promise<void>((r) => server.close(() => r()));
           if ('closeIdleConnections' in server) server.closeIdleConnections();
           while (state.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+          await channelHost.close();
           const result = await host.close(Math.max(0, deadline - Date.now()));
           if ('closeAllConnections' in server) server.closeAllConnections();
           await stopped;

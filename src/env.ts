@@ -10,6 +10,9 @@ import type { HostMetrics } from './metrics.ts';
 import type { TelegramVars } from './channels/telegram/config.ts';
 import type { SlackVars } from './channels/slack/config.ts';
 import type { WhatsAppVars } from './channels/whatsapp/config.ts';
+import type { DiscordVars } from './channels/discord/config.ts';
+import type { SignalVars } from './channels/signal/config.ts';
+import type { ChannelHost } from './channels/channel-driver.ts';
 import type { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import type { ToolDefinition } from './tools/types.ts';
 
@@ -61,7 +64,7 @@ export interface Vars {
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */
-export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars {
+export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, DiscordVars, SignalVars {
   readonly DB: DbBinding;
   readonly SESSIONS: SessionNamespace;
   readonly GATEWAY: GatewayNamespace;
@@ -85,6 +88,8 @@ export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars {
   readonly LOGS?: LogTail;
   /** Host figures for /metrics (Node: memory re-sampled every memorySampleSecs); absent on Workers. */
   readonly HOST_METRICS?: HostMetrics;
+  /** Long-running channel connections the host keeps (Node: Discord Gateway, Signal events); absent on Workers. */
+  readonly CHANNEL_HOST?: ChannelHost;
   /** Declared by the host; absent means the Workers defaults (no exec, no local files). */
   readonly CAPABILITIES?: Capabilities;
 }

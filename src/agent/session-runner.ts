@@ -19,16 +19,8 @@ import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResul
 import { createToolHost } from '../tools/host.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
-import { parseReplyTarget } from '../channels/envelope.ts';
 import { SqlOutboxStore, type OutboxSql } from '../channels/outbox.ts';
-import { createBotApi } from '../channels/telegram/api.ts';
-import { findTelegramAccount } from '../channels/telegram/config.ts';
-import { createTelegramOutbox } from '../channels/telegram/delivery.ts';
-import type { ChannelOutbox, ReplyTarget } from '../channels/envelope.ts';
-import { slackOutboxFor } from '../channels/slack/delivery.ts';
-import { parseSlackTarget } from '../channels/slack/events.ts';
-import { whatsappOutboxFor } from '../channels/whatsapp/delivery.ts';
-import { parseWhatsAppTarget } from '../channels/whatsapp/webhook.ts';
+import { deliverChannelReply } from '../channels/reply.ts';
 import type { AgentEvent, ApprovalPort, DefenderInput, DefenderPort, DefenderVerdict } from './types.ts';
 
 /** Pacing of streamed `chat` deltas (the reference paces live text at about 75 ms). */
@@ -128,28 +120,12 @@ export function createRecordTurnRunner(env: Env): TurnRunner {
   };
 }
 
-/** Channels whose reply targets the shared parser does not take (non-numeric ids): parse + outbox each. */
-const CHANNEL_OUTBOXES: Record<string, { parse(thread: string): ReplyTarget | null; outbox(env: Env, store: SqlOutboxStore): ChannelOutbox }> = {
-  slack: { parse: parseSlackTarget, outbox: slackOutboxFor },
-  whatsapp: { parse: parseWhatsAppTarget, outbox: whatsappOutboxFor },
-};
-
-/** Sends the final reply to the channel the turn came from (Telegram, Slack, WhatsApp), once per chunk. */
+/** Sends the final reply to the channel the turn came from (any registered driver), once per chunk. */
 async function deliverReply(env: Env, outboxSql: OutboxSql | undefined, input: TurnInput, runId: string, text: string): Promise<void> {
   const thread = input.items.find((i) => i.thread)?.thread;
-  const target = thread ? parseReplyTarget(thread) : null;
   if (!text.trim() || !outboxSql || !thread) return;
-  const other = CHANNEL_OUTBOXES[thread.slice(0, thread.indexOf(':'))];
-  const otherTarget = other?.parse(thread);
-  if (other && otherTarget) {
-    const report = await other.outbox(env, new SqlOutboxStore(outboxSql)).deliver({ sessionKey: input.sessionKey, runId, text, target: otherTarget });
-    if (report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: otherTarget.channel, status: report.status, error: report.error });
-    return;
-  }
-  if (!target || target.channel !== 'telegram') return;
-  const outbox = createTelegramOutbox({ account: (id) => findTelegramAccount(env, id), api: (a) => createBotApi(a), store: new SqlOutboxStore(outboxSql) });
-  const report = await outbox.deliver({ sessionKey: input.sessionKey, runId, text, target });
-  if (report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: target.channel, status: report.status, error: report.error });
+  const report = await deliverChannelReply(env, new SqlOutboxStore(outboxSql), { sessionKey: input.sessionKey, runId, text, thread });
+  if (report && report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: thread.slice(0, thread.indexOf(':')), status: report.status, error: report.error });
 }
 
 /** Creates the runner for one SessionDO (`outboxSql`: the object's SQLite, for exactly-once channel replies). */

@@ -10,5 +10,9 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     "name": "0000_init.sql",
     "sql": "CREATE TABLE `audit` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`at` integer NOT NULL,\n\t`actor` text NOT NULL,\n\t`action` text NOT NULL,\n\t`detail` text\n);\n--> statement-breakpoint\nCREATE INDEX `audit_at` ON `audit` (`at`);--> statement-breakpoint\nCREATE TABLE `meta` (\n\t`key` text PRIMARY KEY NOT NULL,\n\t`value` text NOT NULL,\n\t`updated_at` integer DEFAULT (unixepoch() * 1000) NOT NULL\n);\n--> statement-breakpoint\nCREATE TABLE `sessions` (\n\t`key` text PRIMARY KEY NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL,\n\t`queued` integer DEFAULT 0 NOT NULL,\n\t`processed` integer DEFAULT 0 NOT NULL,\n\t`last_seq` integer DEFAULT 0 NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `sessions_updated_at` ON `sessions` (`updated_at`);"
+  },
+  {
+    "name": "0001_channel_status.sql",
+    "sql": "CREATE TABLE `channel_reply_tokens` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`token` text NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `channel_reply_tokens_expires_at` ON `channel_reply_tokens` (`expires_at`);--> statement-breakpoint\nCREATE TABLE `channel_status` (\n\t`channel` text NOT NULL,\n\t`account` text NOT NULL,\n\t`stopped_at` integer,\n\t`stopped_fingerprint` text,\n\t`last_inbound_at` integer,\n\t`last_outbound_at` integer,\n\t`last_error` text,\n\t`last_error_at` integer,\n\t`last_connected_at` integer,\n\t`last_disconnected_at` integer,\n\t`updated_at` integer NOT NULL,\n\tPRIMARY KEY(`channel`, `account`)\n);\n"
   }
 ];

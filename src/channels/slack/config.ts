@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ActivationPolicy } from '../activation.ts';
+import { csv, envFields, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
 
 const list = z.array(z.string().trim().min(1).max(128)).max(1000);
 
@@ -49,8 +50,23 @@ export interface SlackVars {
   readonly SLACK_CHANNELS?: string;
 }
 
-const csv = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-const cache = new WeakMap<object, readonly SlackAccount[]>();
+/** How `channels.slack` and the SLACK_* vars become accounts. */
+const SOURCE: AccountSource<SlackAccount> = {
+  channel: 'slack',
+  label: 'Slack',
+  sectionVar: 'EDGECLAW_SLACK',
+  schema: SlackConfigSchema,
+  envAccount(vars) {
+    const a = envFields(vars, { SLACK_BOT_TOKEN: 'botToken', SLACK_SIGNING_SECRET: 'signingSecret' });
+    if (!a) return null;
+    const v = vars as SlackVars;
+    if (v.SLACK_API_ROOT) a.apiRoot = trimSlash(v.SLACK_API_ROOT);
+    if (v.SLACK_DM_POLICY) a.dmPolicy = v.SLACK_DM_POLICY;
+    if (v.SLACK_ALLOW_FROM) a.allowFrom = csv(v.SLACK_ALLOW_FROM);
+    if (v.SLACK_CHANNELS) a.groups = csv(v.SLACK_CHANNELS);
+    return a;
+  },
+};
 
 /**
  * The configured accounts (section plus env overrides), validated and cached per vars object; throws an
@@ -58,36 +74,7 @@ const cache = new WeakMap<object, readonly SlackAccount[]>();
  * @example resolveSlackAccounts({ SLACK_BOT_TOKEN: 'xoxb-…', SLACK_SIGNING_SECRET: '8f7…' })[0].id === 'default'
  */
 export function resolveSlackAccounts(vars: SlackVars): readonly SlackAccount[] {
-  const hit = cache.get(vars);
-  if (hit) return hit;
-  let section: { accounts?: Record<string, unknown>[] } = {};
-  if (vars.EDGECLAW_SLACK) {
-    try {
-      section = JSON.parse(vars.EDGECLAW_SLACK) as typeof section;
-    } catch {
-      throw new Error('EDGECLAW_SLACK is not valid JSON (expected the channels.slack section)');
-    }
-  }
-  const accounts = [...(Array.isArray(section.accounts) ? section.accounts : [])];
-  if (vars.SLACK_BOT_TOKEN || vars.SLACK_SIGNING_SECRET) {
-    const at = accounts.findIndex((a) => a && a.id === 'default');
-    const a: Record<string, unknown> = { ...(at >= 0 ? accounts[at] : {}), id: 'default' };
-    if (vars.SLACK_BOT_TOKEN) a.botToken = vars.SLACK_BOT_TOKEN;
-    if (vars.SLACK_SIGNING_SECRET) a.signingSecret = vars.SLACK_SIGNING_SECRET;
-    if (vars.SLACK_API_ROOT) a.apiRoot = vars.SLACK_API_ROOT.replace(/\/+$/, '');
-    if (vars.SLACK_DM_POLICY) a.dmPolicy = vars.SLACK_DM_POLICY;
-    if (vars.SLACK_ALLOW_FROM) a.allowFrom = csv(vars.SLACK_ALLOW_FROM);
-    if (vars.SLACK_CHANNELS) a.groups = csv(vars.SLACK_CHANNELS);
-    if (at >= 0) accounts[at] = a;
-    else accounts.unshift(a);
-  }
-  const parsed = SlackConfigSchema.safeParse({ ...section, accounts });
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `slack.${i.path.map(String).join('.')}: ${i.message}`);
-    throw new Error(`invalid Slack configuration:\n  ${lines.join('\n  ')}`);
-  }
-  cache.set(vars, parsed.data.accounts);
-  return parsed.data.accounts;
+  return resolveAccounts(SOURCE, vars);
 }
 
 /** The account named `id`, or null. */

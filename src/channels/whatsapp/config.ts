@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ActivationPolicy } from '../activation.ts';
+import { csv, envFields, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
 
 /** One phone number. */
 export const WhatsAppAccountSchema = z.strictObject({
@@ -50,14 +51,21 @@ export interface WhatsAppVars {
   readonly WHATSAPP_DM_POLICY?: string;
 }
 
-const ENV_FIELDS = [
-  ['WHATSAPP_TOKEN', 'accessToken'],
-  ['WHATSAPP_APP_SECRET', 'appSecret'],
-  ['WHATSAPP_VERIFY_TOKEN', 'verifyToken'],
-  ['WHATSAPP_PHONE_NUMBER_ID', 'phoneNumberId'],
-  ['WHATSAPP_DM_POLICY', 'dmPolicy'],
-] as const;
-const cache = new WeakMap<object, readonly WhatsAppAccount[]>();
+/** How `channels.whatsapp` and the WHATSAPP_* vars become accounts. */
+const SOURCE: AccountSource<WhatsAppAccount> = {
+  channel: 'whatsapp',
+  label: 'WhatsApp',
+  sectionVar: 'EDGECLAW_WHATSAPP',
+  schema: WhatsAppConfigSchema,
+  envAccount(vars) {
+    const a = envFields(vars, { WHATSAPP_TOKEN: 'accessToken', WHATSAPP_APP_SECRET: 'appSecret', WHATSAPP_VERIFY_TOKEN: 'verifyToken', WHATSAPP_PHONE_NUMBER_ID: 'phoneNumberId', WHATSAPP_DM_POLICY: 'dmPolicy' });
+    if (!a) return null;
+    const v = vars as WhatsAppVars;
+    if (v.WHATSAPP_API_ROOT) a.apiRoot = trimSlash(v.WHATSAPP_API_ROOT);
+    if (v.WHATSAPP_ALLOW_FROM) a.allowFrom = csv(v.WHATSAPP_ALLOW_FROM);
+    return a;
+  },
+};
 
 /**
  * The configured accounts (section plus env overrides), validated and cached per vars object; throws an
@@ -65,33 +73,7 @@ const cache = new WeakMap<object, readonly WhatsAppAccount[]>();
  * @example resolveWhatsAppAccounts(env).find((a) => a.id === 'default')
  */
 export function resolveWhatsAppAccounts(vars: WhatsAppVars): readonly WhatsAppAccount[] {
-  const hit = cache.get(vars);
-  if (hit) return hit;
-  let section: { accounts?: Record<string, unknown>[] } = {};
-  if (vars.EDGECLAW_WHATSAPP) {
-    try {
-      section = JSON.parse(vars.EDGECLAW_WHATSAPP) as typeof section;
-    } catch {
-      throw new Error('EDGECLAW_WHATSAPP is not valid JSON (expected the channels.whatsapp section)');
-    }
-  }
-  const accounts = [...(Array.isArray(section.accounts) ? section.accounts : [])];
-  if (ENV_FIELDS.some(([name]) => vars[name])) {
-    const at = accounts.findIndex((a) => a && a.id === 'default');
-    const a: Record<string, unknown> = { ...(at >= 0 ? accounts[at] : {}), id: 'default' };
-    for (const [name, field] of ENV_FIELDS) if (vars[name]) a[field] = vars[name];
-    if (vars.WHATSAPP_API_ROOT) a.apiRoot = vars.WHATSAPP_API_ROOT.replace(/\/+$/, '');
-    if (vars.WHATSAPP_ALLOW_FROM) a.allowFrom = vars.WHATSAPP_ALLOW_FROM.split(',').map((x) => x.trim()).filter(Boolean);
-    if (at >= 0) accounts[at] = a;
-    else accounts.unshift(a);
-  }
-  const parsed = WhatsAppConfigSchema.safeParse({ ...section, accounts });
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `whatsapp.${i.path.map(String).join('.')}: ${i.message}`);
-    throw new Error(`invalid WhatsApp configuration:\n  ${lines.join('\n  ')}`);
-  }
-  cache.set(vars, parsed.data.accounts);
-  return parsed.data.accounts;
+  return resolveAccounts(SOURCE, vars);
 }
 
 /** The account named `id`, or null. */
