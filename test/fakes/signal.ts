@@ -88,7 +88,7 @@ export function createFakeSignal(account: string) {
         envelope: {
           source: o.source,
           sourceNumber: o.source,
-          sourceUuid: o.uuid ?? `0000${o.source.slice(-8).padStart(8, '0')}-0000-4000-8000-000000000000`,
+          sourceUuid: o.uuid ?? `${o.source.slice(-8).padStart(8, '0')}-0000-4000-8000-000000000000`,
           sourceName: 'Someone',
           sourceDevice: 1,
           timestamp: ts,
@@ -113,7 +113,7 @@ export function createFakeSignal(account: string) {
     dropStreams(): void {
       for (const s of [...streams]) {
         streams.delete(s);
-        s.error(new Error('dropped'));
+        s.close();
       }
     },
   };

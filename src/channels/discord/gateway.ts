@@ -207,6 +207,7 @@ export class DiscordGatewayClient {
         this.#state.identifies++;
       } else this.#state.resumes++;
       this.#state.connected = true;
+      this.#state.lastError = null;
       this.#state.reconnectAttempts = 0;
       this.#state.lastConnectedAt = this.#t.now();
       this.#o.onLifecycle?.('connected', this.#state);

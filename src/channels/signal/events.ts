@@ -62,7 +62,7 @@ export function normalizeSignal(e: SignalEvent, account: string, selfNumber: str
       transportId: `${env.sourceUuid ?? from}:${ts}`,
       messageId: String(ts),
       sender: { id: from, ...(env.sourceName ? { displayName: env.sourceName } : {}), isBot: false },
-      chat: group ? { kind: 'group', id: `g${group}` } : { kind: 'dm', id: from },
+      chat: group ? { kind: 'group', id: group } : { kind: 'dm', id: from },
       text,
       ...(data.quote?.id !== undefined ? { replyTo: { messageId: String(data.quote.id), ...(quoteAuthor ? { senderId: quoteAuthor } : {}), fromSelf: quoteAuthor === selfNumber } } : {}),
       mentionsSelf: (data.mentions ?? []).some((m) => m.number === selfNumber),
@@ -76,13 +76,13 @@ export function signalSessionKey(env: InboundEnvelope, r: { agentId: string; dmS
   const agentId = r.agentId.toLowerCase();
   if (env.chat.kind === 'dm') return buildSessionKey({ agentId, channel: 'signal', account: env.account, peerKind: 'direct', peerId: env.sender.id.replace(/^\+/, '') }, { dmScope: r.dmScope });
   // Group ids are base64 (case matters, `/` and `=` are not key characters): the key carries them hex-encoded.
-  const peerId = Array.from(new TextEncoder().encode(env.chat.id.slice(1)), (b) => b.toString(16).padStart(2, '0')).join('').slice(0, 120);
+  const peerId = Array.from(new TextEncoder().encode(env.chat.id), (b) => b.toString(16).padStart(2, '0')).join('').slice(0, 120);
   return formatSessionKey({ kind: 'peer', agentId, channel: 'signal', account: env.account.toLowerCase(), peerKind: 'group', peerId, thread: null });
 }
 
 /** Where the reply goes: the sender (DM) or the group (`g<groupId>`). */
 export function signalReplyTarget(env: InboundEnvelope): ReplyTarget {
-  return { channel: 'signal', account: env.account, chatId: env.chat.id };
+  return { channel: 'signal', account: env.account, chatId: env.chat.kind === 'group' ? `g${env.chat.id}` : env.chat.id };
 }
 
 const TARGET = /^signal:([a-z0-9_-]{1,64}):(\+\d{6,16}|[0-9a-fA-F-]{36}|g[A-Za-z0-9+/=_-]{1,100})$/;
