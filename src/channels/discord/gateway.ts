@@ -204,6 +204,8 @@ export class DiscordGatewayClient {
         this.#state.sessionId = typeof d?.session_id === 'string' ? d.session_id : null;
         this.#state.resumeUrl = typeof d?.resume_gateway_url === 'string' ? d.resume_gateway_url : null;
         this.#state.botUserId = typeof d?.user?.id === 'string' ? d.user.id : null;
+        // A new session starts here: nothing before READY needs handling.
+        this.#state.handledSeq = s;
         this.#state.identifies++;
       } else this.#state.resumes++;
       this.#state.connected = true;
@@ -212,13 +214,14 @@ export class DiscordGatewayClient {
       this.#state.lastConnectedAt = this.#t.now();
       this.#o.onLifecycle?.('connected', this.#state);
     }
+    if (type === 'READY') return;
     if (this.#pending >= (this.#o.maxPending ?? DEFAULT_MAX_PENDING)) {
       this.#state.lastError = 'dispatch backlog full; resuming later';
       this.#restart(4000, 'backlog full');
       return;
     }
     this.#pending++;
-    const handle = type === 'READY' || type === 'RESUMED' ? null : type;
+    const handle = type === 'RESUMED' ? null : type;
     this.#queue = this.#queue.then(async () => {
       try {
         // A newer connection resumes from handledSeq, so Discord replays what this one did not finish.
