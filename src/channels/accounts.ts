@@ -5,7 +5,8 @@
  * result. Results are cached per vars object, so a webhook request does not re-parse. Misconfiguration
  * is a plain Error naming each bad key; secrets never appear in it.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { ActivationPolicy } from './activation.ts';
 
 /** A raw account as it appears in the section before validation. */
 export type RawAccount = Record<string, unknown>;
@@ -87,4 +88,53 @@ export function envFields(vars: Readonly<Record<string, unknown>>, fields: Reado
     if (typeof v === 'string' && v) out[field] = v;
   }
   return Object.keys(out).length > 0 ? out : null;
+}
+
+/** An account id inside a channel section. */
+export const AccountIdSchema = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'expected a lower-case account id (a-z, 0-9, _ or -)');
+
+/** An API root or daemon URL (http/https), without a trailing slash. */
+export const BaseUrlSchema = z.url({ protocol: /^https?$/ }).refine((u) => !u.endsWith('/'), 'remove the trailing /');
+
+const list = z.array(z.string().trim().min(1).max(128)).max(1000);
+
+/**
+ * The routing and access fields every chat account shares (agent, DM scope and policy, allowlists, group
+ * policy); spread into an account schema.
+ * @example z.strictObject({ id: AccountIdSchema, ...ACCESS_FIELDS })
+ */
+export const ACCESS_FIELDS = {
+  agentId: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('main'),
+  /** How DMs map to sessions; the default keeps every user (and bot account) apart. */
+  dmScope: z.enum(['main', 'per-peer', 'per-channel-peer', 'per-account-channel-peer']).default('per-account-channel-peer'),
+  dmPolicy: z.enum(['open', 'allowlist', 'pairing', 'disabled']).default('pairing'),
+  /** Senders allowed in DMs (channel-native ids), or `*`. */
+  allowFrom: list.default([]),
+  groupPolicy: z.enum(['open', 'allowlist', 'disabled']).default('allowlist'),
+  /** Group/channel ids where the bot answers mentions, or `*`. */
+  groups: list.default([]),
+  groupAllowFrom: list.default([]),
+};
+
+/**
+ * A channel section `{ accounts: [...] }` (at most 32 accounts, ids unique).
+ * @example export const DiscordConfigSchema = accountsSection(DiscordAccountSchema)
+ */
+export function accountsSection<T extends z.ZodType<{ id: string }>>(account: T) {
+  return z
+    .strictObject({ accounts: z.array(account).max(32).default([]) })
+    .refine((c) => new Set(c.accounts.map((a) => (a as { id: string }).id)).size === c.accounts.length, 'an account id is used twice');
+}
+
+/**
+ * Activation rules of an account with the shared access fields (groups answer mentions and replies).
+ * @example decideActivation(envelope, mentionActivation(account), { addressed: false })
+ */
+export function mentionActivation(a: Pick<ActivationPolicy, 'dmPolicy' | 'allowFrom' | 'groupPolicy' | 'groups' | 'groupAllowFrom'>): ActivationPolicy {
+  return { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, groupPolicy: a.groupPolicy, groups: a.groups, groupAllowFrom: a.groupAllowFrom, groupActivation: 'mention' };
+}
+
+/** The account named `id` in `accounts`, or null. */
+export function findById<A extends { id: string }>(accounts: readonly A[], id: string): A | null {
+  return accounts.find((a) => a.id === id) ?? null;
 }

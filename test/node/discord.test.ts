@@ -10,6 +10,7 @@ import { waitFor } from '../contract/harness.ts';
 import { askInteraction, createDiscordKeys, createFakeDiscord, createFakeDiscordGateway, discordHeaders, messageCreate, pingInteraction } from '../fakes/discord.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
+import { rpcCall } from './rpc.ts';
 import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const APP = '1300000000000000001';
@@ -41,10 +42,7 @@ function ask(question: string, o: { userId?: string; dm?: boolean } = {}) {
   return { token, body: askInteraction({ id, applicationId: APP, token, userId: o.userId ?? `16000000000000000${n.toString().padStart(2, '0')}`, channelId: CHANNEL, question, ...(o.dm ? {} : { guildId: GUILD }) }) };
 }
 
-async function rpc(method: string, params: unknown) {
-  const res = await fetch(`${server.url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify({ type: 'req', id: `r${++seq}`, method, params }) });
-  return (await res.json()) as { ok: boolean; payload: Record<string, unknown>; error?: unknown };
-}
+const rpc = (method: string, params: unknown) => rpcCall(server.url, method, params);
 
 const to = (target: string) => rest.messages().filter((m) => m.to === target);
 const channelAccount = async () => ((await rpc('channels.status', { channel: 'discord' })).payload.channelAccounts as Record<string, Record<string, unknown>[]>).discord![0]!;

@@ -10,6 +10,7 @@ import { waitFor } from '../contract/harness.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeSignal } from '../fakes/signal.ts';
+import { rpcCall } from './rpc.ts';
 import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const SELF = '+15550000001';
@@ -20,15 +21,11 @@ const provider = createFakeOpenAI();
 let servedSignal: ServedFake;
 let servedProvider: ServedFake;
 let server: ServerProcess;
-let n = 0;
 
 const sentTo = (number: string) => signal.sent().filter((m) => m.recipient?.includes(number));
 const settle = () => new Promise((r) => setTimeout(r, 600));
 
-async function rpc(method: string, params: unknown) {
-  const res = await fetch(`${server.url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify({ type: 'req', id: `r${++n}`, method, params }) });
-  return (await res.json()) as { ok: boolean; payload: Record<string, unknown> };
-}
+const rpc = (method: string, params: unknown) => rpcCall(server.url, method, params);
 
 const account = async () => ((await rpc('channels.status', { channel: 'signal-cli' })).payload.channelAccounts as Record<string, Record<string, unknown>[]>).signal![0]!;
 

@@ -5,10 +5,8 @@
  * the Gateway connection (Node only) need the bot token. Secrets never appear in messages.
  */
 import { z } from 'zod';
-import { csv, envFields, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
+import { ACCESS_FIELDS, AccountIdSchema, accountsSection, BaseUrlSchema, csv, envFields, findById, mentionActivation, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
 import type { ActivationPolicy } from '../activation.ts';
-
-const list = z.array(z.string().trim().min(1).max(128)).max(1000);
 const Snowflake = z.string().regex(/^\d{5,25}$/, 'expected a Discord id (digits)');
 
 /** Gateway intents: GUILD_MESSAGES (1<<9), DIRECT_MESSAGES (1<<12), MESSAGE_CONTENT (1<<15, privileged). */
@@ -17,26 +15,19 @@ export const DEFAULT_INTENTS = (1 << 9) | (1 << 12) | (1 << 15);
 /** One Discord application (one bot). */
 export const DiscordAccountSchema = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'expected a lower-case account id (a-z, 0-9, _ or -)'),
+    id: AccountIdSchema,
     applicationId: Snowflake,
     /** The application's public key (hex): every interaction request is verified with it (Ed25519). */
     publicKey: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected the application public key (64 hex characters)'),
     /** Bot token (a secret): replies to plain messages and the Gateway connection need it. */
     botToken: z.string().regex(/^[A-Za-z0-9_.-]{30,200}$/, 'expected a bot token from the Developer Portal').optional(),
     /** REST API root (a fake in tests); no trailing slash. */
-    apiRoot: z.url({ protocol: /^https?$/ }).refine((u) => !u.endsWith('/'), 'remove the trailing /').default('https://discord.com/api/v10'),
+    apiRoot: BaseUrlSchema.default('https://discord.com/api/v10'),
     /** Node only: also connect to the Gateway (WebSocket) for plain messages and mentions. */
     gateway: z.boolean().default(false),
     gatewayIntents: z.number().int().min(0).max(2 ** 25).default(DEFAULT_INTENTS),
-    agentId: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('main'),
-    dmScope: z.enum(['main', 'per-peer', 'per-channel-peer', 'per-account-channel-peer']).default('per-account-channel-peer'),
-    dmPolicy: z.enum(['open', 'allowlist', 'pairing', 'disabled']).default('pairing'),
-    /** User ids allowed in DMs, or `*`. */
-    allowFrom: list.default([]),
-    groupPolicy: z.enum(['open', 'allowlist', 'disabled']).default('allowlist'),
-    /** Channel ids (in servers) where the bot answers, or `*`. */
-    groups: list.default([]),
-    groupAllowFrom: list.default([]),
+    /** allowFrom: user ids; groups: channel ids (in servers) where the bot answers. */
+    ...ACCESS_FIELDS,
     /** Characters per message: Discord's limit for `content` is 2,000. */
     textChunkLimit: z.number().int().min(100).max(2_000).default(2_000),
   })
@@ -48,9 +39,7 @@ export const DiscordAccountSchema = z
 export type DiscordAccount = z.output<typeof DiscordAccountSchema>;
 
 /** The `channels.discord` section. */
-export const DiscordConfigSchema = z
-  .strictObject({ accounts: z.array(DiscordAccountSchema).max(32).default([]) })
-  .refine((c) => new Set(c.accounts.map((a) => a.id)).size === c.accounts.length, 'an account id is used twice');
+export const DiscordConfigSchema = accountsSection(DiscordAccountSchema);
 
 /** The env vars this module reads. */
 export interface DiscordVars {
@@ -93,10 +82,10 @@ export function resolveDiscordAccounts(vars: DiscordVars): readonly DiscordAccou
 
 /** The account named `id`, or null. */
 export function findDiscordAccount(vars: DiscordVars, id: string): DiscordAccount | null {
-  return resolveDiscordAccounts(vars).find((a) => a.id === id) ?? null;
+  return findById(resolveDiscordAccounts(vars), id);
 }
 
 /** The activation rules of an account. */
 export function discordActivation(a: DiscordAccount): ActivationPolicy {
-  return { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, groupPolicy: a.groupPolicy, groups: a.groups, groupAllowFrom: a.groupAllowFrom, groupActivation: 'mention' };
+  return mentionActivation(a);
 }

@@ -5,29 +5,20 @@
  * to the gateway, and receiving is a long-lived event stream.
  */
 import { z } from 'zod';
-import { csv, envFields, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
+import { ACCESS_FIELDS, AccountIdSchema, accountsSection, BaseUrlSchema, csv, envFields, findById, mentionActivation, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
 import type { ActivationPolicy } from '../activation.ts';
-
-const list = z.array(z.string().trim().min(1).max(128)).max(1000);
 
 /** One Signal number served by a signal-cli daemon. */
 export const SignalAccountSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'expected a lower-case account id (a-z, 0-9, _ or -)'),
+  id: AccountIdSchema,
   /** The registered number (E.164, e.g. +15551234567). */
   number: z.string().regex(/^\+\d{6,16}$/, 'expected the account number in E.164 form (+ and digits)'),
   /** Base URL of `signal-cli daemon --http` (e.g. http://127.0.0.1:8080); no trailing slash. */
-  url: z.url({ protocol: /^https?$/ }).refine((u) => !u.endsWith('/'), 'remove the trailing /'),
+  url: BaseUrlSchema,
   /** The daemon serves several accounts (started without -a): requests name the account. */
   multiAccount: z.boolean().default(false),
-  agentId: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('main'),
-  dmScope: z.enum(['main', 'per-peer', 'per-channel-peer', 'per-account-channel-peer']).default('per-account-channel-peer'),
-  dmPolicy: z.enum(['open', 'allowlist', 'pairing', 'disabled']).default('pairing'),
-  /** Sender numbers or UUIDs allowed in direct messages, or `*`. */
-  allowFrom: list.default([]),
-  groupPolicy: z.enum(['open', 'allowlist', 'disabled']).default('allowlist'),
-  /** Group ids (base64, as signal-cli shows them) where the bot answers mentions, or `*`. */
-  groups: list.default([]),
-  groupAllowFrom: list.default([]),
+  /** allowFrom: sender numbers or UUIDs; groups: group ids (base64, as signal-cli shows them). */
+  ...ACCESS_FIELDS,
   /** Characters per message (the reference splits every channel but Discord at 4,000). */
   textChunkLimit: z.number().int().min(100).max(64_000).default(4_000),
 });
@@ -36,9 +27,7 @@ export const SignalAccountSchema = z.strictObject({
 export type SignalAccount = z.output<typeof SignalAccountSchema>;
 
 /** The `channels.signal` section. */
-export const SignalConfigSchema = z
-  .strictObject({ accounts: z.array(SignalAccountSchema).max(32).default([]) })
-  .refine((c) => new Set(c.accounts.map((a) => a.id)).size === c.accounts.length, 'an account id is used twice');
+export const SignalConfigSchema = accountsSection(SignalAccountSchema);
 
 /** The env vars this module reads. */
 export interface SignalVars {
@@ -76,10 +65,10 @@ export function resolveSignalAccounts(vars: SignalVars): readonly SignalAccount[
 
 /** The account named `id`, or null. */
 export function findSignalAccount(vars: SignalVars, id: string): SignalAccount | null {
-  return resolveSignalAccounts(vars).find((a) => a.id === id) ?? null;
+  return findById(resolveSignalAccounts(vars), id);
 }
 
 /** The activation rules of an account (groups answer mentions and replies to the bot). */
 export function signalActivation(a: SignalAccount): ActivationPolicy {
-  return { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, groupPolicy: a.groupPolicy, groups: a.groups, groupAllowFrom: a.groupAllowFrom, groupActivation: 'mention' };
+  return mentionActivation(a);
 }

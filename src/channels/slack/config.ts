@@ -4,28 +4,19 @@
  */
 import { z } from 'zod';
 import type { ActivationPolicy } from '../activation.ts';
-import { csv, envFields, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
-
-const list = z.array(z.string().trim().min(1).max(128)).max(1000);
+import { ACCESS_FIELDS, AccountIdSchema, accountsSection, BaseUrlSchema, csv, envFields, findById, mentionActivation, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
 
 /** One Slack app installation (one bot token, one signing secret). */
 export const SlackAccountSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'expected a lower-case account id (a-z, 0-9, _ or -)'),
+  id: AccountIdSchema,
   /** Bot token (`xoxb-…`, a secret). */
   botToken: z.string().regex(/^xox[a-z]-[A-Za-z0-9-]{8,255}$/, 'expected a bot token like xoxb-…'),
   /** Signing secret from the app's Basic Information page (a secret); every request is verified with it. */
   signingSecret: z.string().regex(/^[A-Za-z0-9]{16,128}$/, 'expected the app signing secret (hex)'),
   /** Web API root (a fake in tests); no trailing slash. */
-  apiRoot: z.url({ protocol: /^https?$/ }).refine((u) => !u.endsWith('/'), 'remove the trailing /').default('https://slack.com/api'),
-  agentId: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('main'),
-  dmScope: z.enum(['main', 'per-peer', 'per-channel-peer', 'per-account-channel-peer']).default('per-account-channel-peer'),
-  dmPolicy: z.enum(['open', 'allowlist', 'pairing', 'disabled']).default('pairing'),
-  /** Slack user ids (U…) allowed in DMs, or `*`. */
-  allowFrom: list.default([]),
-  groupPolicy: z.enum(['open', 'allowlist', 'disabled']).default('allowlist'),
-  /** Channel ids (C…/G…) where mentions are answered, or `*`. */
-  groups: list.default([]),
-  groupAllowFrom: list.default([]),
+  apiRoot: BaseUrlSchema.default('https://slack.com/api'),
+  /** allowFrom: Slack user ids (U…); groups: channel ids (C…/G…) where mentions are answered. */
+  ...ACCESS_FIELDS,
   /** Characters per message: Slack recommends at most 4,000 and truncates `text` past 40,000. */
   textChunkLimit: z.number().int().min(100).max(40_000).default(4_000),
 });
@@ -34,9 +25,7 @@ export const SlackAccountSchema = z.strictObject({
 export type SlackAccount = z.output<typeof SlackAccountSchema>;
 
 /** The `channels.slack` section. */
-export const SlackConfigSchema = z
-  .strictObject({ accounts: z.array(SlackAccountSchema).max(32).default([]) })
-  .refine((c) => new Set(c.accounts.map((a) => a.id)).size === c.accounts.length, 'an account id is used twice');
+export const SlackConfigSchema = accountsSection(SlackAccountSchema);
 
 /** The env vars this module reads. */
 export interface SlackVars {
@@ -79,10 +68,10 @@ export function resolveSlackAccounts(vars: SlackVars): readonly SlackAccount[] {
 
 /** The account named `id`, or null. */
 export function findSlackAccount(vars: SlackVars, id: string): SlackAccount | null {
-  return resolveSlackAccounts(vars).find((a) => a.id === id) ?? null;
+  return findById(resolveSlackAccounts(vars), id);
 }
 
 /** The activation rules of an account (channels need a mention: only `app_mention` events reach them). */
 export function slackActivation(a: SlackAccount): ActivationPolicy {
-  return { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, groupPolicy: a.groupPolicy, groups: a.groups, groupAllowFrom: a.groupAllowFrom, groupActivation: 'mention' };
+  return mentionActivation(a);
 }

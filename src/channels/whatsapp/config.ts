@@ -5,11 +5,11 @@
  */
 import { z } from 'zod';
 import type { ActivationPolicy } from '../activation.ts';
-import { csv, envFields, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
+import { AccountIdSchema, accountsSection, BaseUrlSchema, csv, envFields, findById, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
 
 /** One phone number. */
 export const WhatsAppAccountSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'expected a lower-case account id (a-z, 0-9, _ or -)'),
+  id: AccountIdSchema,
   /** The business phone number id (Graph API object id, digits). */
   phoneNumberId: z.string().regex(/^\d{1,32}$/, 'expected the numeric phone number id'),
   /** System-user or app access token (a secret). */
@@ -19,7 +19,7 @@ export const WhatsAppAccountSchema = z.strictObject({
   /** The token you chose for the webhook verify handshake (hub.verify_token). */
   verifyToken: z.string().min(8, 'expected at least 8 characters').max(256),
   /** Graph API root (a fake in tests); no trailing slash. */
-  apiRoot: z.url({ protocol: /^https?$/ }).refine((u) => !u.endsWith('/'), 'remove the trailing /').default('https://graph.facebook.com'),
+  apiRoot: BaseUrlSchema.default('https://graph.facebook.com'),
   apiVersion: z.string().regex(/^v\d{1,3}\.\d{1,2}$/).default('v21.0'),
   agentId: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('main'),
   dmScope: z.enum(['main', 'per-peer', 'per-channel-peer', 'per-account-channel-peer']).default('per-account-channel-peer'),
@@ -34,9 +34,7 @@ export const WhatsAppAccountSchema = z.strictObject({
 export type WhatsAppAccount = z.output<typeof WhatsAppAccountSchema>;
 
 /** The `channels.whatsapp` section. */
-export const WhatsAppConfigSchema = z
-  .strictObject({ accounts: z.array(WhatsAppAccountSchema).max(32).default([]) })
-  .refine((c) => new Set(c.accounts.map((a) => a.id)).size === c.accounts.length, 'an account id is used twice');
+export const WhatsAppConfigSchema = accountsSection(WhatsAppAccountSchema);
 
 /** The env vars this module reads. */
 export interface WhatsAppVars {
@@ -78,7 +76,7 @@ export function resolveWhatsAppAccounts(vars: WhatsAppVars): readonly WhatsAppAc
 
 /** The account named `id`, or null. */
 export function findWhatsAppAccount(vars: WhatsAppVars, id: string): WhatsAppAccount | null {
-  return resolveWhatsAppAccounts(vars).find((a) => a.id === id) ?? null;
+  return findById(resolveWhatsAppAccounts(vars), id);
 }
 
 /** Activation rules (the Cloud API delivers direct messages only). */
