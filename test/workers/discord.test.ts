@@ -15,6 +15,7 @@ import { interactionTokenId } from '../../src/channels/discord/events.ts';
 import { discordRoutes } from '../../src/channels/discord/routes.ts';
 import { verifyDiscordRequest } from '../../src/channels/discord/signature.ts';
 import { channelsLogout, channelsStart, channelsStatus } from '../../src/channels/status.ts';
+import { deliverChannelReply } from '../../src/channels/reply.ts';
 import { getReplyToken, putReplyToken } from '../../src/storage/repos/channel-status.ts';
 import type { Env } from '../../src/env.ts';
 import { askInteraction, createDiscordKeys, createFakeDiscord, discordHeaders, pingInteraction } from '../fakes/discord.ts';
@@ -126,6 +127,8 @@ describe('channels.status / channels.logout on workerd', () => {
     const blocked = await post(ask('while logged out').body);
     expect(blocked.status).toBe(503);
     expect(await count()).toBe(before);
+    const reply = await deliverChannelReply(e(), new MemoryOutboxStore(), { sessionKey: 's', runId: 'r-logged-out', text: 'no', thread: `discord:default:${CHANNEL}` });
+    expect(reply).toMatchObject({ status: 'failed', sentNow: 0, error: 'discord account "default" is logged out' });
     const after = await channelsStatus(e(), { channel: 'discord', timeoutMs: 1_000, now: Date.now() });
     expect((after.channelAccounts as Record<string, Record<string, unknown>[]>).discord![0]).toMatchObject({ enabled: false, running: false, lastStopAt: expect.any(Number) });
 
