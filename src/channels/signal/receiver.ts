@@ -145,10 +145,16 @@ export class SignalReceiver {
         if (done) throw new Error('event stream ended');
         buffer += value;
         const { events, rest } = parseSse(buffer);
-        if (rest.length > max) throw new Error(`event larger than ${max} bytes`);
+        if (rest.length > max) {
+          // Skip the oversized event: reopen after its id, so the daemon does not send it again.
+          const id = /^id: ?(.*)$/m.exec(rest)?.[1];
+          if (id !== undefined) this.#state.lastEventId = id;
+          throw new Error(`event ${id ?? '(no id)'} larger than ${max} bytes; skipped`);
+        }
         buffer = rest;
         for (const e of events) {
-          if (e.event === 'receive') await this.#o.onEvent(e.data);
+          if (e.data.length > max) this.#state.lastError = `event ${e.id ?? '(no id)'} larger than ${max} bytes; skipped`;
+          else if (e.event === 'receive') await this.#o.onEvent(e.data);
           if (e.id !== null) this.#state.lastEventId = e.id;
           this.#state.handled++;
           progressed = true;
