@@ -138,3 +138,16 @@ export function mentionActivation(a: Pick<ActivationPolicy, 'dmPolicy' | 'allowF
 export function findById<A extends { id: string }>(accounts: readonly A[], id: string): A | null {
   return accounts.find((a) => a.id === id) ?? null;
 }
+
+/**
+ * A URL fit for status output: user info, query and fragment removed (they may carry credentials).
+ * @example publicUrl('http://user:pw@127.0.0.1:8080/?k=1') === 'http://127.0.0.1:8080'
+ */
+export function publicUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}

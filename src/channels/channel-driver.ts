@@ -30,6 +30,8 @@ export interface ChannelAccountInfo {
   readonly fingerprint: string;
   /** True when the zero-config env vars define it (a logout cannot clear those). */
   readonly fromEnv: boolean;
+  /** Receives through a connection only a host keeps (Discord Gateway, Signal events): Node only. */
+  readonly hosted?: boolean;
   /** Extra non-secret fields for `channels.status` (dmPolicy, baseUrl, …). */
   readonly details?: Readonly<Record<string, unknown>>;
 }

@@ -52,8 +52,10 @@ async function accountSnapshot(env: Env, driver: ChannelDriver, a: ChannelAccoun
   const live = stopped ? null : await liveState(env, driver, a.id, opts.timeoutMs);
   const failedLive = live && 'error' in live ? live.error : null;
   const state = live && !('error' in live) ? live : null;
-  // Stateless webhook modes have no connection of their own: mounted and not logged out = running.
-  const running = !stopped && (state ? state.running : failedLive === null);
+  // Stateless webhook modes have no connection of their own: mounted and not logged out = running. A
+  // hosted connection with no live state is not running (Workers, or the Node host did not start it).
+  const hostMissing = !stopped && !state && failedLive === null && a.hosted === true ? (env.CHANNEL_HOST ? 'connection not started' : 'this mode runs on the Node host only') : null;
+  const running = !stopped && hostMissing === null && (state ? state.running : failedLive === null);
   const connected = running && (state ? state.connected : true);
   return {
     accountId: a.id,
@@ -66,7 +68,7 @@ async function accountSnapshot(env: Env, driver: ChannelDriver, a: ChannelAccoun
     mode: a.mode,
     lastInboundAt: row?.lastInboundAt ?? null,
     lastOutboundAt: row?.lastOutboundAt ?? null,
-    lastError: failedLive ?? state?.lastError ?? row?.lastError ?? null,
+    lastError: failedLive ?? hostMissing ?? state?.lastError ?? row?.lastError ?? null,
     lastErrorAt: row?.lastErrorAt ?? null,
     lastConnectedAt: state?.lastConnectedAt ?? row?.lastConnectedAt ?? null,
     lastDisconnectedAt: row?.lastDisconnectedAt ?? null,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardChannelRoutes, isAccountStopped, STOPPED_CACHE_CAP, stoppedCacheSize } from '../../src/channels/account-state.ts';
 import { slackDriver } from '../../src/channels/slack/driver.ts';
 import { SignalReceiver } from '../../src/channels/signal/receiver.ts';
-import type { Env } from '../../src/env.ts';
+import type { DbBinding, Env } from '../../src/env.ts';
 import { listChannelStatus, setChannelStopped } from '../../src/storage/repos/channel-status.ts';
 import { NodeD1Database } from '../../node-adapter/d1.ts';
 import { migrateRegistry } from '../../node-adapter/migrate.ts';
@@ -20,7 +20,8 @@ import { tempDir } from './server-process.ts';
 const dir = tempDir();
 const sqlite = openDatabase(join(dir.path, 'registry.sqlite'));
 migrateRegistry(sqlite);
-const DB = new NodeD1Database(sqlite);
+// SAFETY: NodeD1Database implements the D1 surface DbBinding names (prepare/batch/exec).
+const DB = new NodeD1Database(sqlite) as unknown as DbBinding;
 const signal = createFakeSignal('+15550000001');
 let served: ServedFake;
 

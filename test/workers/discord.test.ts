@@ -143,6 +143,14 @@ describe('channels.status / channels.logout on workerd', () => {
     expect(await (await post(ask('changed config').body)).json()).toEqual({ type: 5 });
   });
 
+  it('reports a Gateway account as not running on Workers (that mode needs the Node host)', async () => {
+    const gw = { ...e(), DISCORD_GATEWAY: '1', DISCORD_BOT_TOKEN: 'MTMwMDAwMDAwMDAwMDAwMDAwMg.workerd.gateway-token-value' } as Env;
+    const status = await channelsStatus(gw, { channel: 'discord', timeoutMs: 1_000, now: Date.now() });
+    const acct = (status.channelAccounts as Record<string, Record<string, unknown>[]>).discord![0]!;
+    expect(acct).toMatchObject({ mode: 'gateway', running: false, connected: false, lastError: 'this mode runs on the Node host only' });
+    expect(JSON.stringify(status)).not.toContain('gateway-token-value');
+  });
+
   it('rejects an unknown channel and answers loggedOut:false for an unknown account', async () => {
     await expect(channelsLogout(e(), 'nope', 'default', Date.now())).rejects.toThrow('invalid channels.logout channel');
     expect(await channelsLogout(e(), 'tg', 'ghost', Date.now())).toMatchObject({ channel: 'telegram', accountId: 'ghost', loggedOut: false, cleared: false });

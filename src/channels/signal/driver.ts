@@ -2,6 +2,7 @@
  * The Signal driver (Node only): a signal-cli daemon's event stream in (node-adapter hosts the
  * receiver), JSON-RPC `send` out. No HTTP routes: nothing reaches edgeclaw from outside for Signal.
  */
+import { publicUrl } from '../accounts.ts';
 import { accountFingerprint, type ChannelDriver } from '../channel-driver.ts';
 import { resolveSignalAccounts } from './config.ts';
 import { parseSignalTarget } from './events.ts';
@@ -16,9 +17,10 @@ export const signalDriver: ChannelDriver = {
     resolveSignalAccounts(env).map((a) => ({
       id: a.id,
       mode: 'sse',
+      hosted: true,
       fingerprint: accountFingerprint(a),
       fromEnv: a.id === 'default' && Boolean(env.SIGNAL_URL || env.SIGNAL_NUMBER),
-      details: { baseUrl: a.url, dmPolicy: a.dmPolicy, allowFrom: a.allowFrom },
+      details: { baseUrl: publicUrl(a.url), dmPolicy: a.dmPolicy, allowFrom: a.allowFrom },
     })),
   parseTarget: parseSignalTarget,
   outbox: (env, store) => import('./delivery.ts').then((m) => m.signalOutboxFor(env, store)),

@@ -1,4 +1,5 @@
 /** The Slack driver: Events API webhook at `/slack/<account>/events`, replies with chat.postMessage in thread. */
+import { publicUrl } from '../accounts.ts';
 import { accountFingerprint, type ChannelDriver } from '../channel-driver.ts';
 import { resolveSlackAccounts } from './config.ts';
 import { parseSlackTarget } from './events.ts';
@@ -15,7 +16,7 @@ export const slackDriver: ChannelDriver = {
       mode: 'events',
       fingerprint: accountFingerprint(a),
       fromEnv: a.id === 'default' && Boolean(env.SLACK_BOT_TOKEN || env.SLACK_SIGNING_SECRET),
-      details: { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, baseUrl: a.apiRoot },
+      details: { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, baseUrl: publicUrl(a.apiRoot) },
     })),
   routes: () => import('./routes.ts').then((m) => m.slackRoutes()),
   parseTarget: parseSlackTarget,

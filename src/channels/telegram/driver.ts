@@ -2,6 +2,7 @@
  * Telegram in the channel registry: a thin adapter over the existing driver (routes, outbox, poller
  * object, webhook registration); nothing of Telegram's own behaviour lives here.
  */
+import { publicUrl } from '../accounts.ts';
 import { accountFingerprint, type ChannelDriver } from '../channel-driver.ts';
 import { parseReplyTarget } from '../envelope.ts';
 import { findTelegramAccount, resolveTelegramAccounts } from './config.ts';
@@ -18,7 +19,7 @@ export const telegramDriver: ChannelDriver = {
       mode: a.transport,
       fingerprint: accountFingerprint(a),
       fromEnv: a.id === 'default' && Boolean(env.TELEGRAM_BOT_TOKEN),
-      details: { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, ...(a.webhookUrl ? { webhookUrl: a.webhookUrl } : {}), ...(a.apiRoot ? { baseUrl: a.apiRoot } : {}) },
+      details: { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, ...(a.webhookUrl ? { webhookUrl: publicUrl(a.webhookUrl) } : {}), ...(a.apiRoot ? { baseUrl: publicUrl(a.apiRoot) } : {}) },
     })),
   routes: () => import('./routes.ts').then((m) => m.telegramRoutes()),
   parseTarget(thread) {

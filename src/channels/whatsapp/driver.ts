@@ -1,4 +1,5 @@
 /** The WhatsApp Cloud API driver: webhook at `/whatsapp/<account>/webhook`, text replies through the Graph API. */
+import { publicUrl } from '../accounts.ts';
 import { accountFingerprint, type ChannelDriver } from '../channel-driver.ts';
 import { resolveWhatsAppAccounts } from './config.ts';
 import { parseWhatsAppTarget } from './webhook.ts';
@@ -15,7 +16,7 @@ export const whatsappDriver: ChannelDriver = {
       mode: 'webhook',
       fingerprint: accountFingerprint(a),
       fromEnv: a.id === 'default' && Boolean(env.WHATSAPP_TOKEN || env.WHATSAPP_APP_SECRET),
-      details: { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, baseUrl: a.apiRoot },
+      details: { dmPolicy: a.dmPolicy, allowFrom: a.allowFrom, baseUrl: publicUrl(a.apiRoot) },
     })),
   routes: () => import('./routes.ts').then((m) => m.whatsappRoutes()),
   parseTarget: parseWhatsAppTarget,
