@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
+import { MIGRATIONS } from '../../src/storage/migrations.gen.ts';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
 import { createBindings } from '../../node-adapter/bindings.ts';
@@ -32,7 +33,7 @@ describe('readiness on node bindings', () => {
 
     const first = await app.request('/readyz', {}, env);
     expect(first.status).toBe(503);
-    expect(await first.json()).toMatchObject({ ready: false, reason: 'registry migrations pending: 0000_init.sql' });
+    expect(await first.json()).toMatchObject({ ready: false, reason: `registry migrations pending: ${MIGRATIONS.map((m) => m.name).join(', ')}` });
     expect((await app.request('/healthz', {}, env)).status).toBe(200);
 
     migrateRegistry(db);
