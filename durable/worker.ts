@@ -11,8 +11,12 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  /** Cron trigger: keeps Telegram pollers running and webhooks registered (both idempotent). */
+  /** Cron trigger: keeps Telegram pollers running and webhooks registered (both idempotent; logged-out accounts skipped). */
   scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(import('../src/channels/telegram/startup.ts').then((m) => m.startTelegramAccounts(env)));
+    ctx.waitUntil(
+      Promise.all([import('../src/channels/telegram/startup.ts'), import('../src/channels/account-state.ts')]).then(([m, s]) =>
+        m.startTelegramAccounts(env, { skip: (id) => s.accountStoppedById(env, 'telegram', id) }),
+      ),
+    );
   },
 } satisfies ExportedHandler<Env>;

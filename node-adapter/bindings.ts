@@ -10,6 +10,7 @@ import { LimiterDO } from '../durable/limiter-do.ts';
 import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
 import type { LogTail } from '../src/logs.ts';
+import type { ChannelHost } from '../src/channels/channel-driver.ts';
 import { createNodeTools } from './tools/index.ts';
 import { createHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
@@ -48,7 +49,7 @@ function credentialsVar(config: Config): string {
 }
 
 /** Provider, VirusTotal and policy-bundle variables passed through from the process environment (keys stay in memory only). */
-const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|VIRUSTOTAL_BASE_URL|EDGECLAW_VT_(ON_UNAVAILABLE|PER_MINUTE|PER_DAY)|EDGECLAW_POLICY_(BUNDLE|TRUST)|[A-Z][A-Z0-9_]*_API_KEY|CLOUDFLARE_(ACCOUNT_ID|GATEWAY_ID|API_TOKEN)|TELEGRAM_[A-Z_]+|SLACK_[A-Z_]+|WHATSAPP_[A-Z_]+)$/;
+const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|VIRUSTOTAL_BASE_URL|EDGECLAW_VT_(ON_UNAVAILABLE|PER_MINUTE|PER_DAY)|EDGECLAW_POLICY_(BUNDLE|TRUST)|[A-Z][A-Z0-9_]*_API_KEY|CLOUDFLARE_(ACCOUNT_ID|GATEWAY_ID|API_TOKEN)|TELEGRAM_[A-Z_]+|SLACK_[A-Z_]+|WHATSAPP_[A-Z_]+|DISCORD_[A-Z_]+|SIGNAL_[A-Z_]+)$/;
 
 /**
  * `EDGECLAW_POLICY_BUNDLE_FILE` / `EDGECLAW_POLICY_TRUST_FILE`: the signed bundle and its trust file read from
@@ -71,7 +72,7 @@ function policyFiles(processEnv: NodeJS.ProcessEnv): Record<string, string> {
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
-  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; integrity?: Env['HOST_INTEGRITY']; configFile?: ConfigFilePort },
+  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; integrity?: Env['HOST_INTEGRITY']; configFile?: ConfigFilePort; channelHost?: ChannelHost },
 ): Env {
   const providerEnv = { ...Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v)), ...policyFiles(deps.processEnv ?? {}) };
   const env: Record<string, unknown> = {
@@ -84,12 +85,15 @@ export function createBindings(
     EDGECLAW_TELEGRAM: JSON.stringify(config.channels.telegram),
     EDGECLAW_SLACK: JSON.stringify(config.channels.slack),
     EDGECLAW_WHATSAPP: JSON.stringify(config.channels.whatsapp),
+    EDGECLAW_DISCORD: JSON.stringify(config.channels.discord),
+    EDGECLAW_SIGNAL: JSON.stringify(config.channels.signal),
     CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
     HOST_METRICS: createHostMetrics(),
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
     ...(deps.integrity ? { HOST_INTEGRITY: deps.integrity } : {}),
     ...(deps.configFile ? { CONFIG_FILE: deps.configFile } : {}),
+    ...(deps.channelHost ? { CHANNEL_HOST: deps.channelHost } : {}),
   };
   env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
   env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);

@@ -22,6 +22,7 @@ import { DurableObjectHost } from './do-host.ts';
 import { migrateRegistry } from './migrate.ts';
 import { openDatabase } from './sqlite.ts';
 import type { ConfigFilePort } from '../src/gateway/config-service.ts';
+import { NodeChannelHost } from './channel-host.ts';
 
 /** A running server. */
 export interface RunningServer {
@@ -79,10 +80,15 @@ export async function startServer(
       log,
     );
     cleanups.unshift(() => integrity.stop());
+    // Long-running channel connections (Discord Gateway, Signal events) reach the env through CHANNEL_HOST.
+    let bound: Env | null = null;
+    const channelHost = new NodeChannelHost(() => bound!, log);
+    cleanups.unshift(() => channelHost.close());
     const env = createBindings(config, {
       integrity,
       registry: new NodeD1Database(registryDb),
       host,
+      channelHost,
       adminTokenDigest: token.digest,
       processEnv: process.env,
       workspace,
@@ -142,9 +148,13 @@ export async function startServer(
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     state.listening = true;
     host.start();
+    bound = env;
     if (config.channels.telegram.accounts.length > 0 || process.env.TELEGRAM_BOT_TOKEN) {
-      const { startTelegramAccounts } = await import('../src/channels/telegram/startup.ts');
-      log.info('telegram accounts', { accounts: await startTelegramAccounts(env) });
+      const [{ startTelegramAccounts }, { accountStoppedById }] = await Promise.all([import('../src/channels/telegram/startup.ts'), import('../src/channels/account-state.ts')]);
+      log.info('telegram accounts', { accounts: await startTelegramAccounts(env, { skip: (id) => accountStoppedById(env, 'telegram', id) }) });
+    }
+    if (config.channels.discord.accounts.some((a) => a.gateway) || config.channels.signal.accounts.length > 0 || process.env.DISCORD_GATEWAY || process.env.SIGNAL_URL) {
+      log.info('channel connections', { connections: await channelHost.startAll() });
     }
     log.info('listening', { url, dataDir, pid: process.pid });
     if (token.generated) opts.onTokenGenerated?.(token.generated, token.file, url);
@@ -162,6 +172,7 @@ export async function startServer(
           const stopped = new Promise<void>((r) => server.close(() => r()));
           if ('closeIdleConnections' in server) server.closeIdleConnections();
           while (state.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+          await channelHost.close();
           const result = await host.close(Math.max(0, deadline - Date.now()));
           if ('closeAllConnections' in server) server.closeAllConnections();
           await stopped;

@@ -19,6 +19,8 @@ import { gatewayRoutes } from './gateway/http.ts';
 import { METRICS_CONTENT_TYPE, recordHttp, renderMetrics } from './metrics.ts';
 import { controlRoutes } from './control/routes.ts';
 import { webchatRoutes } from './webchat/routes.ts';
+import { CHANNEL_DRIVERS } from './channels/registry.ts';
+import { guardChannelRoutes } from './channels/account-state.ts';
 
 /** A readiness check: resolves to null when fine, or to the reason it is not ready. */
 export type ReadinessCheck = (env: Env) => Promise<string | null> | string | null;
@@ -250,10 +252,12 @@ export function createApp(options: AppOptions = {}) {
   });
 
   app.route('/sessions', sessions);
-  // Channel drivers load on their first request (an idle gateway does not carry grammY and friends).
-  mountLazy(app, '/telegram', () => import('./channels/telegram/routes.ts').then((m) => m.telegramRoutes()));
-  mountLazy(app, '/slack', () => import('./channels/slack/routes.ts').then((m) => m.slackRoutes()));
-  mountLazy(app, '/whatsapp', () => import('./channels/whatsapp/routes.ts').then((m) => m.whatsappRoutes()));
+  // Channel drivers (the registry's table) load on their first request (an idle gateway does not carry
+  // grammY and friends); each sits behind the account guard (logged-out accounts answer 503).
+  for (const driver of CHANNEL_DRIVERS) {
+    const routes = driver.routes;
+    if (routes) mountLazy(app, `/${driver.id}`, () => routes().then((r) => guardChannelRoutes(driver, r)));
+  }
   app.route('/chat', webchatRoutes());
   app.route('/', gatewayRoutes());
   return app;

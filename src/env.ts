@@ -12,6 +12,9 @@ import type { HostMetrics } from './metrics.ts';
 import type { TelegramVars } from './channels/telegram/config.ts';
 import type { SlackVars } from './channels/slack/config.ts';
 import type { WhatsAppVars } from './channels/whatsapp/config.ts';
+import type { DiscordVars } from './channels/discord/config.ts';
+import type { SignalVars } from './channels/signal/config.ts';
+import type { ChannelHost } from './channels/channel-driver.ts';
 import type { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import type { ToolDefinition } from './tools/types.ts';
 import type { ConfigFilePort } from './gateway/config-service.ts';
@@ -64,7 +67,7 @@ export interface Vars {
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */
-export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, ReputationVars {
+export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, DiscordVars, SignalVars, ReputationVars {
   readonly DB: DbBinding;
   readonly SESSIONS: SessionNamespace;
   readonly GATEWAY: GatewayNamespace;
@@ -90,6 +93,8 @@ export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, Reputa
   readonly HOST_METRICS?: HostMetrics;
   /** Node: integrity findings of the watched files since start (host_guard); absent on Workers. */
   readonly HOST_INTEGRITY?: { findings(): readonly Reason[] };
+  /** Long-running channel connections the host keeps (Node: Discord Gateway, Signal events); absent on Workers. */
+  readonly CHANNEL_HOST?: ChannelHost;
   /** Declared by the host; absent means the Workers defaults (no exec, no local files). */
   readonly CAPABILITIES?: Capabilities;
   /** Node: the config file that config.patch/config.set write; absent on Workers (GatewayDO keeps an overlay). */

@@ -12,15 +12,13 @@ import { formatReplyTarget, parseReplyTarget, type ChannelOutbox, type ReplyTarg
 import { SqlOutboxStore, type OutboxSql } from '../channels/outbox.ts';
 import { MAX_SETTLE_ATTEMPTS, ReplyLedger, type LedgerRow } from '../channels/reply-ledger.ts';
 import { createBotApi } from '../channels/telegram/api.ts';
+import { resolveReplyTarget } from '../channels/registry.ts';
+import { deliverChannelReply } from '../channels/reply.ts';
 import { findTelegramAccount } from '../channels/telegram/config.ts';
 import { createTelegramOutbox } from '../channels/telegram/delivery.ts';
 import { createLiveReply, type LiveReply } from '../channels/telegram/live-reply.ts';
 import { documentContext } from '../channels/telegram/media.ts';
 import { recordTelegramEvent } from '../channels/telegram/status-counters.ts';
-import { slackOutboxFor } from '../channels/slack/delivery.ts';
-import { parseSlackTarget } from '../channels/slack/events.ts';
-import { whatsappOutboxFor } from '../channels/whatsapp/delivery.ts';
-import { parseWhatsAppTarget } from '../channels/whatsapp/webhook.ts';
 import type { TurnInput } from '../scheduler/turn-runner.ts';
 import type { TurnItem } from '../scheduler/types.ts';
 
@@ -29,11 +27,11 @@ export const FAILURE_NOTICE = 'Sorry, I could not answer that: the model provide
 /** What the user reads when a restart interrupted the answer for good. */
 export const INTERRUPTED_NOTICE = 'Sorry, my answer was interrupted by a restart. Please send your message again.';
 
-/** Channels whose reply targets the shared parser does not take (non-numeric ids): parse + outbox each. */
-const CHANNEL_OUTBOXES: Record<string, { parse(thread: string): ReplyTarget | null; outbox(env: Env, store: SqlOutboxStore): ChannelOutbox }> = {
-  slack: { parse: parseSlackTarget, outbox: slackOutboxFor },
-  whatsapp: { parse: parseWhatsAppTarget, outbox: whatsappOutboxFor },
-};
+/** The registered driver of a thread when it is not Telegram (Telegram has the live reply path below). */
+function otherDriver(thread: string) {
+  const found = resolveReplyTarget(thread);
+  return found && found.driver.id !== 'telegram' ? found : null;
+}
 
 /** The reply of one channel turn. */
 export interface ChannelReply {
@@ -55,8 +53,8 @@ export interface ChannelReply {
 export function turnTarget(items: readonly TurnItem[]): { thread: string; target: ReplyTarget | null } | null {
   const thread = items.find((i) => i.thread)?.thread;
   if (!thread) return null;
-  const other = CHANNEL_OUTBOXES[thread.slice(0, thread.indexOf(':'))];
-  if (other) return { thread, target: other.parse(thread) };
+  const other = otherDriver(thread);
+  if (other) return { thread, target: other.target };
   const target = parseReplyTarget(thread);
   if (!target) return { thread, target: null };
   const quote = [...items].reverse().map((i) => parseItemMeta(i.meta).r).find((r) => r !== undefined);
@@ -76,12 +74,11 @@ export function openChannelReply(env: Env, sql: OutboxSql, input: TurnInput, run
   const ledger = new ReplyLedger(sql);
   const replyKey = `${input.sessionKey}#${runId}`;
   ledger.open(replyKey, input.runId, target.channel === 'telegram' ? formatReplyTarget(target) : where.thread, Date.now());
-  const other = CHANNEL_OUTBOXES[target.channel];
-  if (other) {
-    const outbox = other.outbox(env, store);
+  if (otherDriver(where.thread)) {
+    // Any other registered channel: its driver's outbox through the registry (logged-out accounts refused).
     const send = async (id: string, text: string) => {
-      const r = await outbox.deliver({ sessionKey: input.sessionKey, runId: id, text, target });
-      if (r.status !== 'sent') log.warn('reply delivery incomplete', { runId, channel: target.channel, status: r.status, error: r.error });
+      const r = await deliverChannelReply(env, store, { sessionKey: input.sessionKey, runId: id, text, thread: where.thread });
+      if (r && r.status !== 'sent') log.warn('reply delivery incomplete', { runId, channel: target.channel, status: r.status, error: r.error });
       ledger.close(replyKey, Date.now());
     };
     return {
@@ -142,11 +139,9 @@ async function settleRow(env: Env, store: SqlOutboxStore, row: LedgerRow): Promi
   const at = row.replyKey.indexOf('#');
   const sessionKey = row.replyKey.slice(0, at);
   const runId = row.replyKey.slice(at + 1);
-  const other = CHANNEL_OUTBOXES[row.target.slice(0, row.target.indexOf(':'))];
-  if (other) {
-    const target = other.parse(row.target);
-    if (!target) return true;
-    return (await other.outbox(env, store).deliver({ sessionKey, runId: `${runId}#error`, text: INTERRUPTED_NOTICE, target })).status === 'sent';
+  if (otherDriver(row.target)) {
+    const r = await deliverChannelReply(env, store, { sessionKey, runId: `${runId}#error`, text: INTERRUPTED_NOTICE, thread: row.target });
+    return !r || r.status === 'sent';
   }
   const target = parseReplyTarget(row.target);
   const account = target?.channel === 'telegram' ? findTelegramAccount(env, target.account) : null;

@@ -9,6 +9,8 @@ import { ProvidersConfigSchema } from '../providers/config.ts';
 import { TelegramConfigSchema } from '../channels/telegram/config.ts';
 import { SlackConfigSchema } from '../channels/slack/config.ts';
 import { WhatsAppConfigSchema } from '../channels/whatsapp/config.ts';
+import { DiscordConfigSchema } from '../channels/discord/config.ts';
+import { SignalConfigSchema } from '../channels/signal/config.ts';
 
 const port = z.coerce
   .number({ error: 'expected an integer port between 0 and 65535' })
@@ -86,8 +88,12 @@ export const ConfigSchema = z.strictObject({
       slack: SlackConfigSchema.default({ accounts: [] }),
       /** WhatsApp Cloud API numbers. */
       whatsapp: WhatsAppConfigSchema.default({ accounts: [] }),
+      /** Discord applications (interactions endpoint; Gateway on Node). */
+      discord: DiscordConfigSchema.default({ accounts: [] }),
+      /** Signal numbers through a signal-cli daemon (Node only). */
+      signal: SignalConfigSchema.default({ accounts: [] }),
     })
-    .default({ telegram: { accounts: [] }, slack: { accounts: [] }, whatsapp: { accounts: [] } }),
+    .default({ telegram: { accounts: [] }, slack: { accounts: [] }, whatsapp: { accounts: [] }, discord: { accounts: [] }, signal: { accounts: [] } }),
   /** DM pairing of unknown channel senders (see README, Telegram: pairing). */
   pairing: z
     .strictObject({

@@ -100,3 +100,37 @@ export const secrets = sqliteTable('secrets', {
   updatedAt: integer('updated_at').notNull(),
   updatedBy: text('updated_by').notNull(),
 });
+
+/**
+ * Runtime status of each channel account (one row per configured account, written after the fact):
+ * last inbound/outbound activity, last error, connection events, and a logout (`stopped_at` with the
+ * fingerprint of the account config it applies to, so a changed account starts again).
+ */
+export const channelStatus = sqliteTable(
+  'channel_status',
+  {
+    channel: text('channel').notNull(),
+    account: text('account').notNull(),
+    stoppedAt: integer('stopped_at'),
+    stoppedFingerprint: text('stopped_fingerprint'),
+    lastInboundAt: integer('last_inbound_at'),
+    lastOutboundAt: integer('last_outbound_at'),
+    lastError: text('last_error'),
+    lastErrorAt: integer('last_error_at'),
+    lastConnectedAt: integer('last_connected_at'),
+    lastDisconnectedAt: integer('last_disconnected_at'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.account] })],
+);
+
+/** Short-lived per-message reply credentials (Discord interaction tokens live 15 minutes), pruned on expiry. */
+export const channelReplyTokens = sqliteTable(
+  'channel_reply_tokens',
+  {
+    id: text('id').primaryKey(),
+    token: text('token').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('channel_reply_tokens_expires_at').on(t.expiresAt)],
+);

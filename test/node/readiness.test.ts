@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
+import { MIGRATIONS } from '../../src/storage/migrations.gen.ts';
 import { resolveConfig } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
 import { createBindings } from '../../node-adapter/bindings.ts';
@@ -10,7 +11,6 @@ import { NodeD1Database } from '../../node-adapter/d1.ts';
 import { DurableObjectHost } from '../../node-adapter/do-host.ts';
 import { migrateRegistry } from '../../node-adapter/migrate.ts';
 import { openDatabase } from '../../node-adapter/sqlite.ts';
-import { MIGRATIONS } from '../../src/storage/migrations.gen.ts';
 import { tempDir } from './server-process.ts';
 
 const cleanups: (() => unknown)[] = [];

@@ -7,7 +7,6 @@
  */
 import { Hono, type Context } from 'hono';
 import type { Env } from '../../env.ts';
-import { createLogger } from '../../log.ts';
 import { decideActivation } from '../activation.ts';
 import { inboundKey, type InboundSink, type ReplyTarget } from '../envelope.ts';
 import { MemoryOutboxStore } from '../outbox.ts';
@@ -18,6 +17,7 @@ import { findSlackAccount, slackActivation, type SlackVars } from './config.ts';
 import { createSlackOutbox } from './delivery.ts';
 import { normalizeSlackEvent, slackReplyTarget, slackSessionKey, SlackPayloadSchema } from './events.ts';
 import { verifySlackSignature } from './signature.ts';
+import { accountLogger, afterResponse, fail as failWith, handOff, readBoundedBody, type FailStatus } from '../webhook-kit.ts';
 
 type SlackEnv = Env & SlackVars;
 
@@ -40,18 +40,10 @@ export function slackPairingText(userId: string): string {
   return `This assistant is private and does not know you yet.\nYour Slack user id: ${userId}\nAsk its owner to add it to allowFrom (SLACK_ALLOW_FROM); then write again.`;
 }
 
-function afterResponse(c: Context, p: Promise<unknown>): void {
-  try {
-    c.executionCtx.waitUntil(p);
-  } catch {
-    void p; // no execution context (app.request in tests): the promise still runs to completion
-  }
-}
-
-const fail = (c: Context, status: 400 | 401 | 404 | 413 | 503, code: string, message: string) => {
+const fail = (c: Context, status: FailStatus, code: string, message: string) => {
   // Slack retries non-2xx answers; a bad signature or body will not get better, so ask it not to.
   if (status !== 503) c.header('x-slack-no-retry', '1');
-  return c.json({ ok: false, error: { code, message } }, status);
+  return failWith(c, status, code, message);
 };
 
 /**
@@ -64,10 +56,9 @@ export function slackRoutes(deps: SlackRouteDeps = {}) {
   app.post('/:account/events', async (c) => {
     const account = findSlackAccount(c.env, c.req.param('account'));
     if (!account) return fail(c, 404, 'NOT_FOUND', 'no such slack account');
-    if (Number(c.req.header('content-length') ?? '0') > MAX_SLACK_BODY_BYTES) return fail(c, 413, 'INVALID_REQUEST', 'body too large');
-    const raw = await c.req.text();
-    if (raw.length > MAX_SLACK_BODY_BYTES) return fail(c, 413, 'INVALID_REQUEST', 'body too large');
-    const log = createLogger(c.env.EDGECLAW_LOG_LEVEL === 'debug' ? 'debug' : 'info', { channel: 'slack', account: account.id });
+    const raw = await readBoundedBody(c, MAX_SLACK_BODY_BYTES);
+    if (raw === null) return fail(c, 413, 'INVALID_REQUEST', 'body too large');
+    const log = accountLogger(c.env, 'slack', account.id);
     const verdict = await verifySlackSignature({
       secret: account.signingSecret,
       timestamp: c.req.header('x-slack-request-timestamp'),
@@ -107,15 +98,9 @@ export function slackRoutes(deps: SlackRouteDeps = {}) {
     }
     if (!env.text) return c.json({ ok: true, status: 'ignored', reason: 'no text' });
     const sessionKey = slackSessionKey(env, account);
-    let result;
-    try {
-      const sink = deps.sink?.(c.env) ?? sessionsSink(c.env.SESSIONS);
-      result = await sink.deliver({ sessionKey, idempotencyKey: inboundKey(env), text: env.text, target: target satisfies ReplyTarget, envelope: env });
-    } catch (err) {
-      // Nothing was recorded: a 5xx makes Slack retry (and the retry is deduped if this one landed after all).
-      log.error('slack event not handed off', { err, eventId: env.transportId });
-      return fail(c, 503, 'UNAVAILABLE', 'event not recorded; retry');
-    }
+    const sink = deps.sink?.(c.env) ?? sessionsSink(c.env.SESSIONS);
+    const result = await handOff(sink, { sessionKey, idempotencyKey: inboundKey(env), text: env.text, target: target satisfies ReplyTarget, envelope: env }, log);
+    if (!result) return fail(c, 503, 'UNAVAILABLE', 'event not recorded; retry');
     log.debug('slack event', { eventId: env.transportId, status: result.status, ...(retry ? { retry } : {}) });
     if (result.status === 'rejected') notice('Too many messages are waiting in this conversation; this one was not queued. Please send it again in a moment.');
     c.header('x-edgeclaw-delivery', 'durable');

@@ -9,12 +9,20 @@ import { createBotApi } from './api.ts';
 import { resolveTelegramAccounts } from './config.ts';
 import { ensureWebhook } from './registration.ts';
 
-/** One line per account: what was done, or why it failed (secrets never included). */
-export async function startTelegramAccounts(env: Env): Promise<{ account: string; action: string }[]> {
+/**
+ * One line per account: what was done, or why it failed (secrets never included). `only` limits it to
+ * one account; `skip` leaves accounts out (logged out through channels.logout).
+ */
+export async function startTelegramAccounts(env: Env, opts: { only?: string; skip?(id: string): Promise<boolean> } = {}): Promise<{ account: string; action: string }[]> {
   const log = createLogger();
   const out: { account: string; action: string }[] = [];
   for (const account of resolveTelegramAccounts(env)) {
+    if (opts.only !== undefined && account.id !== opts.only) continue;
     try {
+      if (await opts.skip?.(account.id)) {
+        out.push({ account: account.id, action: 'skipped (logged out)' });
+        continue;
+      }
       if (account.transport === 'polling') {
         if (!env.TELEGRAM_POLLERS) throw new Error('no TELEGRAM_POLLERS binding');
         await env.TELEGRAM_POLLERS.getByName(account.id).start(account.id);

@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import type { ActivationPolicy } from '../activation.ts';
+import { AccountIdSchema, accountsSection, BaseUrlSchema, csv, envFields, findById, resolveAccounts, trimSlash, type AccountSource } from '../accounts.ts';
 
 /** One phone number. */
 export const WhatsAppAccountSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'expected a lower-case account id (a-z, 0-9, _ or -)'),
+  id: AccountIdSchema,
   /** The business phone number id (Graph API object id, digits). */
   phoneNumberId: z.string().regex(/^\d{1,32}$/, 'expected the numeric phone number id'),
   /** System-user or app access token (a secret). */
@@ -18,7 +19,7 @@ export const WhatsAppAccountSchema = z.strictObject({
   /** The token you chose for the webhook verify handshake (hub.verify_token). */
   verifyToken: z.string().min(8, 'expected at least 8 characters').max(256),
   /** Graph API root (a fake in tests); no trailing slash. */
-  apiRoot: z.url({ protocol: /^https?$/ }).refine((u) => !u.endsWith('/'), 'remove the trailing /').default('https://graph.facebook.com'),
+  apiRoot: BaseUrlSchema.default('https://graph.facebook.com'),
   apiVersion: z.string().regex(/^v\d{1,3}\.\d{1,2}$/).default('v21.0'),
   agentId: z.string().regex(/^[a-z0-9_-]{1,64}$/).default('main'),
   dmScope: z.enum(['main', 'per-peer', 'per-channel-peer', 'per-account-channel-peer']).default('per-account-channel-peer'),
@@ -33,9 +34,7 @@ export const WhatsAppAccountSchema = z.strictObject({
 export type WhatsAppAccount = z.output<typeof WhatsAppAccountSchema>;
 
 /** The `channels.whatsapp` section. */
-export const WhatsAppConfigSchema = z
-  .strictObject({ accounts: z.array(WhatsAppAccountSchema).max(32).default([]) })
-  .refine((c) => new Set(c.accounts.map((a) => a.id)).size === c.accounts.length, 'an account id is used twice');
+export const WhatsAppConfigSchema = accountsSection(WhatsAppAccountSchema);
 
 /** The env vars this module reads. */
 export interface WhatsAppVars {
@@ -50,14 +49,21 @@ export interface WhatsAppVars {
   readonly WHATSAPP_DM_POLICY?: string;
 }
 
-const ENV_FIELDS = [
-  ['WHATSAPP_TOKEN', 'accessToken'],
-  ['WHATSAPP_APP_SECRET', 'appSecret'],
-  ['WHATSAPP_VERIFY_TOKEN', 'verifyToken'],
-  ['WHATSAPP_PHONE_NUMBER_ID', 'phoneNumberId'],
-  ['WHATSAPP_DM_POLICY', 'dmPolicy'],
-] as const;
-const cache = new WeakMap<object, readonly WhatsAppAccount[]>();
+/** How `channels.whatsapp` and the WHATSAPP_* vars become accounts. */
+const SOURCE: AccountSource<WhatsAppAccount> = {
+  channel: 'whatsapp',
+  label: 'WhatsApp',
+  sectionVar: 'EDGECLAW_WHATSAPP',
+  schema: WhatsAppConfigSchema,
+  envAccount(vars) {
+    const a = envFields(vars, { WHATSAPP_TOKEN: 'accessToken', WHATSAPP_APP_SECRET: 'appSecret', WHATSAPP_VERIFY_TOKEN: 'verifyToken', WHATSAPP_PHONE_NUMBER_ID: 'phoneNumberId', WHATSAPP_DM_POLICY: 'dmPolicy' });
+    if (!a) return null;
+    const v = vars as WhatsAppVars;
+    if (v.WHATSAPP_API_ROOT) a.apiRoot = trimSlash(v.WHATSAPP_API_ROOT);
+    if (v.WHATSAPP_ALLOW_FROM) a.allowFrom = csv(v.WHATSAPP_ALLOW_FROM);
+    return a;
+  },
+};
 
 /**
  * The configured accounts (section plus env overrides), validated and cached per vars object; throws an
@@ -65,38 +71,12 @@ const cache = new WeakMap<object, readonly WhatsAppAccount[]>();
  * @example resolveWhatsAppAccounts(env).find((a) => a.id === 'default')
  */
 export function resolveWhatsAppAccounts(vars: WhatsAppVars): readonly WhatsAppAccount[] {
-  const hit = cache.get(vars);
-  if (hit) return hit;
-  let section: { accounts?: Record<string, unknown>[] } = {};
-  if (vars.EDGECLAW_WHATSAPP) {
-    try {
-      section = JSON.parse(vars.EDGECLAW_WHATSAPP) as typeof section;
-    } catch {
-      throw new Error('EDGECLAW_WHATSAPP is not valid JSON (expected the channels.whatsapp section)');
-    }
-  }
-  const accounts = [...(Array.isArray(section.accounts) ? section.accounts : [])];
-  if (ENV_FIELDS.some(([name]) => vars[name])) {
-    const at = accounts.findIndex((a) => a && a.id === 'default');
-    const a: Record<string, unknown> = { ...(at >= 0 ? accounts[at] : {}), id: 'default' };
-    for (const [name, field] of ENV_FIELDS) if (vars[name]) a[field] = vars[name];
-    if (vars.WHATSAPP_API_ROOT) a.apiRoot = vars.WHATSAPP_API_ROOT.replace(/\/+$/, '');
-    if (vars.WHATSAPP_ALLOW_FROM) a.allowFrom = vars.WHATSAPP_ALLOW_FROM.split(',').map((x) => x.trim()).filter(Boolean);
-    if (at >= 0) accounts[at] = a;
-    else accounts.unshift(a);
-  }
-  const parsed = WhatsAppConfigSchema.safeParse({ ...section, accounts });
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `whatsapp.${i.path.map(String).join('.')}: ${i.message}`);
-    throw new Error(`invalid WhatsApp configuration:\n  ${lines.join('\n  ')}`);
-  }
-  cache.set(vars, parsed.data.accounts);
-  return parsed.data.accounts;
+  return resolveAccounts(SOURCE, vars);
 }
 
 /** The account named `id`, or null. */
 export function findWhatsAppAccount(vars: WhatsAppVars, id: string): WhatsAppAccount | null {
-  return resolveWhatsAppAccounts(vars).find((a) => a.id === id) ?? null;
+  return findById(resolveWhatsAppAccounts(vars), id);
 }
 
 /** Activation rules (the Cloud API delivers direct messages only). */

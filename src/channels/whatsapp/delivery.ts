@@ -1,11 +1,11 @@
 /**
  * WhatsApp side of the outbound port: Markdown → WhatsApp's own markup (`*bold*`, `~strike~`), split at
- * the account's limit (4,096 per text body), each chunk sent once through the outbox. The 24-hour window
- * error (131047) is final: the report says so, and the caller logs it; it is never retried.
+ * the account's limit (4,096 per text body), each chunk sent once through the shared chunk outbox. The
+ * 24-hour window error (131047) is final: the report says so, and the caller logs it; it is never retried.
  */
-import type { ChannelOutbox, DeliveryReport, OutboundReply } from '../envelope.ts';
-import { deliverChunks, type OutboxStore } from '../outbox.ts';
-import type { RetryClock, RetryPolicy } from '../retry.ts';
+import { boundText, createChunkOutbox, type ChunkOutboxOptions, type PlainOutbox } from '../chunk-outbox.ts';
+import type { DeliveryReport } from '../envelope.ts';
+import type { OutboxStore } from '../outbox.ts';
 import { splitText } from '../slack/format.ts';
 import { classifyWhatsAppError, createWhatsAppApi, WINDOW_CLOSED_CODE, type WhatsAppApi } from './api.ts';
 import { findWhatsAppAccount, type WhatsAppAccount, type WhatsAppVars } from './config.ts';
@@ -14,13 +14,8 @@ import { findWhatsAppAccount, type WhatsAppAccount, type WhatsAppVars } from './
 export const MAX_WHATSAPP_REPLY_CHARS = 100_000;
 
 /** What the WhatsApp outbox needs. */
-export interface WhatsAppOutboxOptions {
-  account(id: string): WhatsAppAccount | null;
+export interface WhatsAppOutboxOptions extends ChunkOutboxOptions<WhatsAppAccount> {
   api(account: WhatsAppAccount): WhatsAppApi;
-  readonly store: OutboxStore;
-  readonly policy?: RetryPolicy;
-  readonly clock?: RetryClock;
-  readonly now?: () => number;
 }
 
 /** Markdown → WhatsApp markup (code spans and blocks kept as they are). */
@@ -40,28 +35,25 @@ export function isWindowClosed(report: Pick<DeliveryReport, 'error'>): boolean {
  * Creates the WhatsApp outbox.
  * @example await createWhatsAppOutbox({ account, api, store }).deliver({ sessionKey, runId, text, target })
  */
-export function createWhatsAppOutbox(opts: WhatsAppOutboxOptions): ChannelOutbox {
-  return {
-    async deliver(reply: OutboundReply): Promise<DeliveryReport> {
-      const account = opts.account(reply.target.account);
-      if (!account) return { status: 'failed', chunks: 0, sentNow: 0, alreadySent: 0, messageIds: [], error: `unknown whatsapp account "${reply.target.account}"` };
-      const api = opts.api(account);
-      const text = reply.text.length > MAX_WHATSAPP_REPLY_CHARS ? `${reply.text.slice(0, MAX_WHATSAPP_REPLY_CHARS)}\n\n… (reply truncated)` : reply.text;
-      return deliverChunks({
-        key: `${reply.sessionKey}#${reply.runId}`,
-        chunks: splitText(markdownToWhatsApp(text), account.textChunkLimit),
-        store: opts.store,
-        classify: classifyWhatsAppError,
-        ...(opts.policy ? { policy: opts.policy } : {}),
-        ...(opts.clock ? { clock: opts.clock } : {}),
-        ...(opts.now ? { now: opts.now } : {}),
-        send: (chunk) => api.sendText(reply.target.chatId, chunk),
-      });
+export function createWhatsAppOutbox(opts: WhatsAppOutboxOptions): PlainOutbox {
+  return createChunkOutbox(
+    {
+      channel: 'whatsapp',
+      classify: classifyWhatsAppError,
+      render: (a, text, plain) => {
+        const bounded = boundText(text, MAX_WHATSAPP_REPLY_CHARS);
+        return splitText(plain ? bounded : markdownToWhatsApp(bounded), a.textChunkLimit);
+      },
+      sender: (a) => {
+        const api = opts.api(a);
+        return (target, chunk) => api.sendText(target.chatId, chunk);
+      },
     },
-  };
+    opts,
+  );
 }
 
 /** The outbox the session runner uses for replies to WhatsApp (accounts from env, the real Graph API). */
-export function whatsappOutboxFor(vars: WhatsAppVars, store: OutboxStore): ChannelOutbox {
+export function whatsappOutboxFor(vars: WhatsAppVars, store: OutboxStore): PlainOutbox {
   return createWhatsAppOutbox({ account: (id) => findWhatsAppAccount(vars, id), api: (a) => createWhatsAppApi(a), store });
 }

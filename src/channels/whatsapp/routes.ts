@@ -5,13 +5,13 @@
  * text message to its session durably (dedupe by message id, so a redelivery queues nothing) and only
  * then answers 200. No model work happens before the ack.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { constantTimeEqual } from '../../auth.ts';
 import type { Env } from '../../env.ts';
-import { createLogger } from '../../log.ts';
 import { decideActivation } from '../activation.ts';
 import { inboundKey, type InboundSink } from '../envelope.ts';
 import { sessionsSink } from '../sessions-sink.ts';
+import { accountLogger, fail, handOff, readBoundedBody } from '../webhook-kit.ts';
 import { findWhatsAppAccount, whatsappActivation, type WhatsAppVars } from './config.ts';
 import { normalizeWhatsApp, verifyWhatsAppSignature, WhatsAppWebhookSchema, whatsappReplyTarget, whatsappSessionKey } from './webhook.ts';
 
@@ -24,8 +24,6 @@ export interface WhatsAppRouteDeps {
 
 /** Largest webhook body accepted (Meta batches at most a few KB of messages). */
 export const MAX_WHATSAPP_BODY_BYTES = 256 * 1024;
-
-const fail = (c: Context, status: 400 | 401 | 403 | 404 | 413 | 503, code: string, message: string) => c.json({ ok: false, error: { code, message } }, status);
 
 /**
  * The WhatsApp sub-app. Mount with `app.route('/whatsapp', whatsappRoutes())`.
@@ -48,10 +46,9 @@ export function whatsappRoutes(deps: WhatsAppRouteDeps = {}) {
   app.post('/:account/webhook', async (c) => {
     const account = findWhatsAppAccount(c.env, c.req.param('account'));
     if (!account) return fail(c, 404, 'NOT_FOUND', 'no such whatsapp account');
-    if (Number(c.req.header('content-length') ?? '0') > MAX_WHATSAPP_BODY_BYTES) return fail(c, 413, 'INVALID_REQUEST', 'body too large');
-    const raw = await c.req.text();
-    if (raw.length > MAX_WHATSAPP_BODY_BYTES) return fail(c, 413, 'INVALID_REQUEST', 'body too large');
-    const log = createLogger(c.env.EDGECLAW_LOG_LEVEL === 'debug' ? 'debug' : 'info', { channel: 'whatsapp', account: account.id });
+    const raw = await readBoundedBody(c, MAX_WHATSAPP_BODY_BYTES);
+    if (raw === null) return fail(c, 413, 'INVALID_REQUEST', 'body too large');
+    const log = accountLogger(c.env, 'whatsapp', account.id);
     if (!(await verifyWhatsAppSignature(account.appSecret, raw, c.req.header('x-hub-signature-256')))) {
       log.warn('whatsapp webhook refused: bad or missing X-Hub-Signature-256');
       return fail(c, 401, 'UNAUTHORIZED', 'signature missing or wrong');
@@ -73,14 +70,10 @@ export function whatsappRoutes(deps: WhatsAppRouteDeps = {}) {
         statuses.push('ignored');
         continue;
       }
-      try {
-        const r = await sink.deliver({ sessionKey: whatsappSessionKey(env, account), idempotencyKey: inboundKey(env), text: env.text, target: whatsappReplyTarget(env), envelope: env });
-        statuses.push(r.status);
-      } catch (err) {
-        // Earlier messages of this batch are recorded and deduped on redelivery; a 5xx makes Meta retry.
-        log.error('whatsapp message not handed off', { err, messageId: env.transportId });
-        return fail(c, 503, 'UNAVAILABLE', 'message not recorded; retry');
-      }
+      const r = await handOff(sink, { sessionKey: whatsappSessionKey(env, account), idempotencyKey: inboundKey(env), text: env.text, target: whatsappReplyTarget(env), envelope: env }, log);
+      // Earlier messages of this batch are recorded and deduped on redelivery; a 5xx makes Meta retry.
+      if (!r) return fail(c, 503, 'UNAVAILABLE', 'message not recorded; retry');
+      statuses.push(r.status);
     }
     log.debug('whatsapp webhook', { statuses, skipped });
     c.header('x-edgeclaw-delivery', 'durable');

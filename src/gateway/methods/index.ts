@@ -8,6 +8,7 @@ import { AUTH_METHODS } from './auth.ts';
 import { SESSION_METHODS } from './sessions.ts';
 import { CATALOG_METHODS } from './catalog.ts';
 import { PAIRING_METHODS } from './pairing.ts';
+import { CHANNEL_METHODS } from './channels.ts';
 import { health, lastHeartbeat, status, systemInfo, systemPresence } from './system.ts';
 import { CONFIG_METHODS } from './config.ts';
 import { CRON_METHODS } from './cron.ts';
@@ -15,4 +16,4 @@ import { MESSAGING_METHODS } from './messaging.ts';
 import { USAGE_METHODS } from './usage.ts';
 
 /** The registry both transports (WebSocket and POST /rpc) dispatch through. */
-export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS, ...CONFIG_METHODS, ...USAGE_METHODS, ...CRON_METHODS, ...MESSAGING_METHODS, ...AUTH_METHODS]);
+export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS, ...CONFIG_METHODS, ...USAGE_METHODS, ...CRON_METHODS, ...MESSAGING_METHODS, ...AUTH_METHODS, ...CHANNEL_METHODS]);
