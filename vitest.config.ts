@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { agentModelsConfig, INJECTION } from './test/contract/agent-config.ts';
 import { createFakeOpenAI } from './test/fakes/openai-provider.ts';
-import { TEST_CREDENTIALS, TEST_HOOKS_TOKEN, TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from './test/contract/constants.ts';
+import { TEST_CREDENTIALS, TEST_HOOKS_TOKEN, TEST_PAIRING_MAX_PENDING, TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from './test/contract/constants.ts';
 
 /** A workerd project running `test/<name>/**` against the real Worker with the given miniflare options. */
 type PoolOptions = Exclude<Parameters<typeof cloudflareTest>[0], (...args: never[]) => unknown>;
@@ -31,6 +31,7 @@ export default defineConfig(async () => {
             EDGECLAW_QUEUE_DROP: TEST_QUEUE_DROP,
             EDGECLAW_GATEWAY_CREDENTIALS: TEST_CREDENTIALS,
             EDGECLAW_HOOKS_TOKEN: TEST_HOOKS_TOKEN,
+            EDGECLAW_PAIRING_MAX_PENDING: String(TEST_PAIRING_MAX_PENDING),
             EDGECLAW_AGENT_RUNNER: 'record',
           },
         }, 30_000),

@@ -11,6 +11,11 @@ import { ApprovalStore, type Approval, type ApprovalDecision, type ApprovalReque
 import { METHODS } from '../src/gateway/methods/index.ts';
 import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts';
 import { gatewayPolicyOf } from '../src/gateway/policy.ts';
+import { settingsOf } from '../src/config/settings.ts';
+import { PairingStore } from '../src/gateway/pairing-store.ts';
+import { DeviceGate } from '../src/gateway/device-gate.ts';
+import { DeviceService } from '../src/gateway/device-service.ts';
+import type { DeviceHub } from '../src/gateway/device-hub.ts';
 import { EDGECLAW_VERSION } from '../src/version.ts';
 
 /** Presence entries included in a hello-ok snapshot (the full list is `system-presence`). */
@@ -37,6 +42,9 @@ function waitFor(waiters: Map<string, Set<() => void>>, key: string, ms: number)
 export class GatewayDO extends DurableObject<Env> implements Hub {
   readonly #store: GatewayStore;
   readonly #approvals: ApprovalStore;
+  readonly #pairing: PairingStore;
+  readonly #gate: DeviceGate;
+  readonly #devices: DeviceService;
   readonly #approvalWaiters = new Map<string, Set<() => void>>();
   readonly #policy: GatewayPolicy;
   readonly #startedAt = Date.now();
@@ -48,9 +56,15 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     this.#store = new GatewayStore(ctx.storage.sql);
     this.#approvals = new ApprovalStore(ctx.storage.sql);
     this.#policy = gatewayPolicyOf(env);
+    const pairing = settingsOf(env).gateway.nodes.pairing;
+    this.#pairing = new PairingStore(ctx.storage.sql, pairing);
+    const announce = (event: string, payload: unknown) => this.#announce(event, payload);
+    this.#gate = new DeviceGate(this.#pairing, { autoApproveLocal: pairing.autoApproveLocal, announce });
+    this.#devices = new DeviceService(this.#pairing, { sockets: () => this.ctx.getWebSockets() as unknown as GatewaySocket[], announce, now: () => Date.now() });
     void ctx.blockConcurrencyWhile(async () => {
       this.#store.migrate();
       this.#approvals.migrate();
+      this.#pairing.migrate();
     });
   }
 
@@ -62,10 +76,13 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Accepts a socket (both hosts): hibernatable, challenge sent, tick alarm armed. */
-  async acceptSocket(ws: WebSocket, remote: string): Promise<void> {
+  /**
+   * Accepts a socket (both hosts): hibernatable, challenge sent, tick alarm armed. `directLocal` is the
+   * host's word that the peer is loopback with no proxy in between (Node only; Workers never say so).
+   */
+  async acceptSocket(ws: WebSocket, remote: string, directLocal = false): Promise<void> {
     this.ctx.acceptWebSocket(ws);
-    openConnection(ws as unknown as GatewaySocket, remote, Date.now());
+    openConnection(ws as unknown as GatewaySocket, remote, Date.now(), directLocal);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.#policy.tickIntervalMs);
   }
 
@@ -88,6 +105,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   /** Tick: every authenticated socket gets `tick {ts}`; re-armed while sockets remain. Also expires approvals. */
   override async alarm(): Promise<void> {
     await this.#expireApprovals();
+    this.#devices.expire();
     const sockets = this.ctx.getWebSockets();
     const ts = Date.now();
     for (const ws of sockets) sendEvent(ws as unknown as GatewaySocket, 'tick', { ts }, this.#policy, { dropIfSlow: true });
@@ -97,7 +115,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   async presence(): Promise<PresenceEntry[]> {
     const self: PresenceEntry = { ts: Date.now(), host: 'edgeclaw', version: EDGECLAW_VERSION, mode: 'gateway', reason: 'self', roles: ['gateway'] };
     const clients = this.ctx.getWebSockets().map((ws) => attachmentOf(ws as unknown as GatewaySocket)).filter((a) => a.authed).slice(0, 500);
-    return [self, ...clients.map((a) => ({ ts: a.openedAt, ...(a.clientVersion ? { version: a.clientVersion } : {}), ...(a.platform ? { platform: a.platform } : {}), ...(a.clientMode ? { mode: a.clientMode } : {}), ...(a.instanceId ? { instanceId: a.instanceId } : {}), roles: [a.role ?? 'operator'], scopes: a.scopes ?? [] }))];
+    return [self, ...clients.map((a) => ({ ts: a.openedAt, ...(a.deviceId ? { deviceId: a.deviceId } : {}), ...(a.clientVersion ? { version: a.clientVersion } : {}), ...(a.platform ? { platform: a.platform } : {}), ...(a.clientMode ? { mode: a.clientMode } : {}), ...(a.instanceId ? { instanceId: a.instanceId } : {}), roles: [a.role ?? 'operator'], scopes: a.scopes ?? [] }))];
   }
 
   async broadcast(event: string, payload: unknown): Promise<void> {
@@ -107,6 +125,44 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   /** Broadcasts several events in order (one call per batch from a run). */
   async broadcastBatch(events: readonly { event: string; payload: unknown }[]): Promise<void> {
     for (const e of events.slice(0, 256)) await this.broadcast(e.event, e.payload);
+  }
+
+  /** Pairing events go out as dropIfSlow, like the reference. */
+  #announce(event: string, payload: unknown): void {
+    for (const ws of this.ctx.getWebSockets()) sendEvent(ws as unknown as GatewaySocket, event, payload, this.#policy, { dropIfSlow: true });
+  }
+
+  // DeviceHub over RPC (prototype methods: workerd exposes only those to stubs).
+  async pairingList(): ReturnType<DeviceHub['pairingList']> {
+    return this.#devices.pairingList();
+  }
+
+  async pairingApprove(...a: Parameters<DeviceHub['pairingApprove']>): ReturnType<DeviceHub['pairingApprove']> {
+    return this.#devices.pairingApprove(...a);
+  }
+
+  async pairingReject(...a: Parameters<DeviceHub['pairingReject']>): ReturnType<DeviceHub['pairingReject']> {
+    return this.#devices.pairingReject(...a);
+  }
+
+  async deviceRemove(...a: Parameters<DeviceHub['deviceRemove']>): ReturnType<DeviceHub['deviceRemove']> {
+    return this.#devices.deviceRemove(...a);
+  }
+
+  async deviceRename(...a: Parameters<DeviceHub['deviceRename']>): ReturnType<DeviceHub['deviceRename']> {
+    return this.#devices.deviceRename(...a);
+  }
+
+  async deviceTokenRotate(...a: Parameters<DeviceHub['deviceTokenRotate']>): ReturnType<DeviceHub['deviceTokenRotate']> {
+    return this.#devices.deviceTokenRotate(...a);
+  }
+
+  async deviceTokenRevoke(...a: Parameters<DeviceHub['deviceTokenRevoke']>): ReturnType<DeviceHub['deviceTokenRevoke']> {
+    return this.#devices.deviceTokenRevoke(...a);
+  }
+
+  async nodes(): ReturnType<DeviceHub['nodes']> {
+    return this.#devices.nodes();
   }
 
   async trackRun(run: TrackedRun): Promise<void> {
@@ -229,6 +285,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
       registry: METHODS,
       policy: this.#policy,
       limiter: this.#store,
+      devices: this.#gate,
       now: () => Date.now(),
       onAuthenticated: () => this.#presenceChanged(),
       owesFinal: async (runId, connId, requestId) => {

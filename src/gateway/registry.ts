@@ -7,6 +7,7 @@ import type { Env } from '../env.ts';
 import { GatewayError, invalidParams } from '../errors.ts';
 import type { MethodScope, OperatorScope, Role } from './scopes.ts';
 import type { Approval, ApprovalDecision } from './approvals.ts';
+import type { DeviceHub } from './device-hub.ts';
 import { requiredScope, scopeSatisfied } from './scopes.ts';
 
 /** Who is calling, as the connection negotiated it. */
@@ -20,7 +21,7 @@ export interface Caller {
 }
 
 /** Gateway-wide facilities a method may use (implemented by GatewayDO, or by a stub of it over HTTP). */
-export interface Hub {
+export interface Hub extends DeviceHub {
   /** Presence entries of connected clients plus the gateway itself. */
   presence(): Promise<PresenceEntry[]>;
   /** Broadcasts an event to every socket allowed to receive it. */
@@ -47,6 +48,7 @@ export interface PresenceEntry {
   mode?: string;
   reason?: string;
   instanceId?: string;
+  deviceId?: string;
   roles?: string[];
   scopes?: string[];
   text?: string;
