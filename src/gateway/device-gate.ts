@@ -101,9 +101,9 @@ export class DeviceGate {
     const shared = input.authMethod !== 'device-token';
     const approverScopes = union(input.credentialScopes, grant?.scopes ?? []);
     if (this.#opts.autoApproveLocal && shared && input.directLocal && scopes.every((s) => scopeSatisfied(approverScopes, s))) {
+      // A request this device left pending is resolved under its id, so watchers can match the outcome.
       const stale = this.#store.listPending(now).find((r) => r.deviceId === device.deviceId && r.role === role);
-      if (stale) this.#store.dropRequest(stale.requestId);
-      const req: PairingRequest = { ...base, requestId: crypto.randomUUID(), ts: now, expiresAtMs: now };
+      const req: PairingRequest = { ...base, requestId: stale?.requestId ?? crypto.randomUUID(), ts: now, expiresAtMs: now };
       const approved = this.#store.approve(req, 'auto:local', now);
       if ('status' in approved) return { kind: 'full', retryAfterMs: 60_000 };
       this.#announce(resolvedEvents(req, 'approved', now));
