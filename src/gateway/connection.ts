@@ -10,8 +10,7 @@ import { GatewayError, type ErrorShape } from '../errors.ts';
 import { EDGECLAW_VERSION } from '../version.ts';
 import { anyCredential, authenticate } from './credentials.ts';
 import type { DeviceGate } from './device-gate.ts';
-import { verifyDeviceProof, type VerifiedDevice } from './device-identity.ts';
-import type { ClientMeta } from './pairing-store.ts';
+import { clientMetaOf, pairingRefusal, proveDevice } from './connect-device.ts';
 import { ConnectParamsSchema, MIN_PROBE_PROTOCOL, PROTOCOL_VERSION, RequestFrameSchema, type EventFrame, type ResponseFrame } from './frames.ts';
 import type { Hub, MethodContext, MethodRegistry, TwoPhase } from './registry.ts';
 import { mayReceive, negotiateScopes, type OperatorScope, type Role } from './scopes.ts';
@@ -206,31 +205,6 @@ export async function handleFrame(sock: GatewaySocket, data: string | ArrayBuffe
   }
 }
 
-const PAIRING_REQUIREMENT: Record<string, string> = {
-  'not-paired': 'device is not approved yet',
-  'role-upgrade': 'device is asking for a higher role than currently approved',
-  'scope-upgrade': 'device is asking for more scopes than currently approved',
-};
-
-/** NOT_PAIRED + PAIRING_REQUIRED details (reference connect-error-details), then close 1008. */
-function pairingRequired(sock: GatewaySocket, id: string, reason: string, requestId: string, deviceId: string, role: Role, requested: readonly string[], approved: readonly string[]): void {
-  const message = `pairing required: ${PAIRING_REQUIREMENT[reason] ?? 'device approval is required'}`;
-  fail(sock, id, {
-    code: 'NOT_PAIRED',
-    message,
-    details: {
-      code: 'PAIRING_REQUIRED',
-      reason,
-      requestId,
-      remediationHint: 'Approve this device from the pending pairing requests (device.pair.approve).',
-      deviceId,
-      requestedRole: role,
-      requestedScopes: [...requested],
-      ...(approved.length > 0 ? { approvedScopes: [...approved] } : {}),
-    },
-  }, { code: 1008, reason: `${message} (requestId: ${requestId})` });
-}
-
 function isTwoPhase(v: unknown): v is TwoPhase {
   return typeof v === 'object' && v !== null && (v as TwoPhase).twoPhase === true;
 }
@@ -270,23 +244,9 @@ async function handshake(sock: GatewaySocket, att: Attachment, id: string, metho
     }, { ...close, reason: 'unauthorized: rate limited' });
   }
   const role: Role = p.role === 'node' ? 'node' : 'operator';
-  let device: VerifiedDevice | null = null;
-  if (p.device) {
-    const proof = await verifyDeviceProof(p.device, {
-      clientId: p.client.id,
-      clientMode: p.client.mode,
-      role: p.role ?? 'operator',
-      scopes: p.scopes ?? [],
-      token: p.auth?.token ?? p.auth?.deviceToken ?? p.auth?.bootstrapToken ?? null,
-      platform: p.client.platform,
-      deviceFamily: p.client.deviceFamily,
-    }, att.nonce, now);
-    if (!proof.ok) return fail(sock, id, { code: 'INVALID_REQUEST', message: proof.message, details: { code: proof.code, reason: proof.reason } }, { ...close, reason: proof.message });
-    device = proof;
-  } else if (role === 'node') {
-    const message = 'device identity required: the node role must sign its connect with a device key';
-    return fail(sock, id, { code: 'INVALID_REQUEST', message, details: { code: 'DEVICE_IDENTITY_REQUIRED' } }, { ...close, reason: 'device identity required' });
-  }
+  const proof = await proveDevice(p, role, att.nonce, now);
+  if (proof && 'error' in proof) return fail(sock, id, proof.error, proof.close);
+  const device = proof;
   // Without a device, a deviceToken field can only be a shared token (older clients put it there).
   const token = p.auth?.token ?? (device ? undefined : p.auth?.deviceToken);
   const deviceToken = device ? (p.auth?.deviceToken ?? p.auth?.token) : undefined;
@@ -313,31 +273,20 @@ async function handshake(sock: GatewaySocket, att: Attachment, id: string, metho
   let scopes: OperatorScope[] = principal && role === 'operator' ? negotiateScopes(principal.granted, p.scopes) : [];
   let issued: { deviceToken: string; issuedAtMs: number } | null = null;
   if (device) {
-    const client: ClientMeta = {
-      clientId: p.client.id,
-      clientMode: p.client.mode,
-      ...(p.client.displayName ? { displayName: p.client.displayName } : {}),
-      platform: p.client.platform,
-      ...(p.client.deviceFamily ? { deviceFamily: p.client.deviceFamily } : {}),
-      version: p.client.version,
-      ...(role === 'node' ? { caps: p.caps ?? [], commands: p.commands ?? [] } : {}),
-      remote: att.remote,
-    };
     const admitted = await deps.devices.admit({
       device,
       role,
       authMethod,
-      wanted: principal ? scopes : p.scopes,
+      wanted: principal ? (p.scopes && p.scopes.length > 0 ? scopes : undefined) : p.scopes,
       credentialScopes: principal ? principal.granted : grant!.scopes,
-      client,
+      client: clientMetaOf(p, role, att.remote),
       directLocal: att.local === true,
       now,
     });
-    if (admitted.kind === 'full') {
-      const message = 'pairing unavailable: too many pending pairing requests; retry later';
-      return fail(sock, id, { code: 'UNAVAILABLE', message, retryable: true, retryAfterMs: admitted.retryAfterMs, details: { code: 'PAIRING_QUEUE_FULL' } }, { code: 1013, reason: 'pairing queue full' });
+    if (admitted.kind !== 'ok') {
+      const refusal = pairingRefusal(admitted, device.deviceId, role);
+      return fail(sock, id, refusal.error, refusal.close);
     }
-    if (admitted.kind === 'pairing-required') return pairingRequired(sock, id, admitted.reason, admitted.request.requestId, device.deviceId, role, admitted.request.scopes, admitted.approvedScopes);
     scopes = admitted.scopes;
     if (admitted.deviceToken) issued = { deviceToken: admitted.deviceToken, issuedAtMs: admitted.issuedAtMs ?? now };
   }

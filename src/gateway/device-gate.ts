@@ -14,7 +14,10 @@ export interface AdmitInput {
   role: Role;
   /** token/password: shared credential; device-token: the device's own token. */
   authMethod: 'token' | 'password' | 'device-token';
-  /** Shared auth: the scopes negotiated against the credential. Device token: the scopes requested. */
+  /**
+   * The scopes asked for (shared auth: already negotiated against the credential), or undefined when the
+   * client named none: then a paired device gets its grant (within the credential), a new one the credential's.
+   */
   wanted: readonly string[] | undefined;
   /** Shared auth: the credential's granted scopes. Device token: the grant's scopes. */
   credentialScopes: readonly OperatorScope[];
@@ -28,7 +31,7 @@ export interface AdmitInput {
 export type AdmitResult =
   | { kind: 'ok'; scopes: OperatorScope[]; deviceToken?: string; issuedAtMs?: number }
   | { kind: 'pairing-required'; reason: PairingReason; request: PairingRequest; approvedScopes: OperatorScope[] }
-  | { kind: 'full'; retryAfterMs: number };
+  | { kind: 'full'; what: 'pending' | 'paired'; retryAfterMs: number };
 
 /** What the gate needs from the host besides the store. */
 export interface GateOptions {
@@ -85,7 +88,10 @@ export class DeviceGate {
     const paired = this.#store.device(device.deviceId);
     const samekey = paired?.publicKey === device.publicKey;
     const grant = samekey ? paired?.grants.find((g) => g.role === role) : undefined;
-    const asked = role === 'operator' ? (input.wanted && input.wanted.length > 0 ? input.wanted.filter(isOperatorScope) : grant?.scopes ?? []) : [];
+    const asked =
+      role !== 'operator' ? [] : input.wanted && input.wanted.length > 0 ? input.wanted.filter(isOperatorScope)
+      : grant ? grant.scopes.filter((s) => scopeSatisfied(input.credentialScopes, s))
+      : input.credentialScopes;
     const wanted = [...new Set(asked)];
     if (grant && wanted.every((s) => scopeSatisfied(grant.scopes, s))) {
       this.#store.touch(device.deviceId, input.client, now);
@@ -105,12 +111,12 @@ export class DeviceGate {
       const stale = this.#store.listPending(now).find((r) => r.deviceId === device.deviceId && r.role === role);
       const req: PairingRequest = { ...base, requestId: stale?.requestId ?? crypto.randomUUID(), ts: now, expiresAtMs: now };
       const approved = this.#store.approve(req, 'auto:local', now);
-      if ('status' in approved) return { kind: 'full', retryAfterMs: 60_000 };
+      if ('status' in approved) return { kind: 'full', what: 'paired', retryAfterMs: 60_000 };
       this.#announce(resolvedEvents(req, 'approved', now));
       return this.admit({ ...input, wanted });
     }
     const outcome = this.#store.request(base, now);
-    if (outcome.status === 'full') return { kind: 'full', retryAfterMs: outcome.retryAfterMs };
+    if (outcome.status === 'full') return { kind: 'full', what: 'pending', retryAfterMs: outcome.retryAfterMs };
     if (outcome.superseded) this.#announce(resolvedEvents(outcome.superseded, 'rejected', now));
     if (outcome.status === 'created') this.#announce(requestedEvents(outcome.request));
     return { kind: 'pairing-required', reason, request: outcome.request, approvedScopes: grant?.scopes ?? [] };

@@ -94,6 +94,8 @@ describe('device gate', () => {
     const local = await gate.admit({ ...base, wanted: ['operator.read'], credentialScopes: ['operator.read'], directLocal: true });
     expect(local).toMatchObject({ kind: 'ok', scopes: ['operator.read'], deviceToken: expect.stringMatching(/^ecdt_/) });
     expect(await gate.admit({ ...base, wanted: ['operator.read'], credentialScopes: ['operator.read'], directLocal: true })).toEqual({ kind: 'ok', scopes: ['operator.read'] });
+    // Naming no scopes: a paired device gets its grant, even with a wider credential.
+    expect(await gate.admit({ ...base, wanted: undefined, credentialScopes: ['operator.admin', 'operator.read'], directLocal: false })).toEqual({ kind: 'ok', scopes: ['operator.read'] });
     // More than the credential holds is never auto-approved: it waits for an operator.
     expect(await gate.admit({ ...base, wanted: ['operator.admin'], credentialScopes: ['operator.read'], directLocal: true })).toMatchObject({ kind: 'pairing-required', reason: 'scope-upgrade', approvedScopes: ['operator.read'] });
     expect(await gate.admit({ ...base, role: 'node', wanted: [], credentialScopes: [], directLocal: false })).toMatchObject({ kind: 'pairing-required', reason: 'role-upgrade' });
