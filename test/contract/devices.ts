@@ -12,6 +12,8 @@ import { newDevice, signConnect, type TestDevice } from './device-key.ts';
 export interface DevicesHarness {
   /** Opens a WebSocket to `/`; with `remote` the connect comes through a proxy (never direct loopback). */
   open(remote?: string): Promise<FrameClient>;
+  /** Sends an HTTP request to the app (path relative to its origin). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Loses every in-memory instance, keeping storage (only where the host can do it without disturbing others). */
   restart?(): Promise<void>;
 }
@@ -352,6 +354,22 @@ export function describeDevices(host: string, harness: () => DevicesHarness, fac
       await reader.req('connect', connectParams({ token: READ_TOKEN }));
       expect((await reader.req('device.pair.list', {})).error).toMatchObject({ code: 'FORBIDDEN', details: { missingScope: 'operator.pairing' } });
       for (const c of [admin, reader]) c.ws.close(1000);
+    });
+
+    it('serves the pairing methods over POST /rpc with the same scope checks', async () => {
+      const h = harness();
+      const rpc = (token: string, method: string, params: unknown) =>
+        h.fetch('/rpc', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'req', id: 'r1', method, params }) });
+      const listed = await rpc(TEST_TOKEN, 'device.pair.list', {});
+      expect(listed.status).toBe(200);
+      expect(await listed.json()).toMatchObject({ type: 'res', id: 'r1', ok: true, payload: { pending: expect.any(Array), paired: expect.any(Array) } });
+      const nodes = await rpc(READ_TOKEN, 'node.list', {});
+      expect(await nodes.json()).toMatchObject({ ok: true, payload: { nodes: expect.any(Array) } });
+      const denied = await rpc(READ_TOKEN, 'device.token.revoke', { deviceId: '0'.repeat(64), role: 'operator' });
+      expect(denied.status).toBe(403);
+      expect(await denied.json()).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { missingScope: 'operator.pairing' } } });
+      const unknown = await rpc(TEST_TOKEN, 'device.pair.rename', { deviceId: '0'.repeat(64), label: 'x' });
+      expect(await unknown.json()).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST', message: 'unknown deviceId' } });
     });
 
     it.skipIf(!facts.restartable)('keeps paired devices, tokens and pending requests across a restart', async () => {

@@ -24,6 +24,7 @@ const harness: DevicesHarness = {
     });
     return client;
   },
+  fetch: (path, init) => fetch(`${server.url}${path}`, init),
   async restart() {
     server.child.kill('SIGKILL');
     await server.exited;

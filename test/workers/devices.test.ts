@@ -15,6 +15,7 @@ const harness: DevicesHarness = {
     ws.accept();
     return client;
   },
+  fetch: (path, init) => exports.default.fetch(new Request(`https://edgeclaw.test${path}`, init)),
 };
 
 beforeAll(async () => {
