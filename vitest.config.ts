@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
-import { agentModelsConfig, INJECTION } from './test/contract/agent-config.ts';
+import { agentModelsConfig, INJECTION, VT_TEST_KEY } from './test/contract/agent-config.ts';
+import { seededFakeVirusTotal } from './test/fakes/virustotal-seed.ts';
 import { createFakeOpenAI } from './test/fakes/openai-provider.ts';
 import { TEST_CREDENTIALS, TEST_HOOKS_TOKEN, TEST_PAIRING_MAX_PENDING, TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from './test/contract/constants.ts';
 
@@ -20,6 +21,10 @@ function workersProject(name: string, miniflare: NonNullable<PoolOptions['minifl
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
   const fakeProvider = createFakeOpenAI();
+  const fakeVirusTotal = seededFakeVirusTotal();
+  // Miniflare hands over its own Request class; rebuild a standard one for the Hono fakes.
+  const viaFake = (app: { fetch(r: Request): Response | Promise<Response> }) => async (request: Request) =>
+    app.fetch(new Request(request.url, { method: request.method, headers: Object.fromEntries([...request.headers]), ...(request.method === 'GET' ? {} : { body: await request.arrayBuffer() }) }));
   return {
     test: {
       projects: [
@@ -43,17 +48,13 @@ export default defineConfig(async () => {
             EDGECLAW_AGENT_RUNNER: 'model',
             EDGECLAW_OPENAI_HTTP: 'true',
             EDGECLAW_MODELS_JSON: JSON.stringify(agentModelsConfig('http://fake-provider.invalid/v1')),
+            VIRUSTOTAL_API_KEY: VT_TEST_KEY,
+            VIRUSTOTAL_BASE_URL: 'https://vt.fake/api/v3',
+            EDGECLAW_VT_PER_MINUTE: '100',
           },
           serviceBindings: {
-            // Miniflare hands over its own Request class; rebuild a standard one for the Hono fake.
-            PROVIDER_FETCHER: async (request: Request) =>
-              fakeProvider.fetch(
-                new Request(request.url, {
-                  method: request.method,
-                  headers: Object.fromEntries([...request.headers]),
-                  ...(request.method === 'GET' ? {} : { body: await request.arrayBuffer() }),
-                }),
-              ),
+            PROVIDER_FETCHER: viaFake(fakeProvider),
+            VIRUSTOTAL_FETCHER: viaFake(fakeVirusTotal.app),
             TOOL_FETCHER: () => new Response(`<html><body><p>Docs page.</p><p>${INJECTION}</p></body></html>`, { headers: { 'content-type': 'text/html' } }),
           },
         }, 60_000),

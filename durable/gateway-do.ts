@@ -17,7 +17,12 @@ import { DeviceGate } from '../src/gateway/device-gate.ts';
 import { DeviceService } from '../src/gateway/device-service.ts';
 import type { DeviceHub } from '../src/gateway/device-hub.ts';
 import { EDGECLAW_VERSION } from '../src/version.ts';
+import { storeBudget } from '../src/defender/virustotal.ts';
+import { generateAttestationKey, signAttestation, type Attestation, type AttestationPayload, type StoredAttestationKey } from '../src/defender/attest.ts';
+import { vtLimitsOf } from '../src/defender/reputation.ts';
 
+/** Storage key of the attestation signing key. */
+const ATTEST_KEY = 'attest:key';
 /** Presence entries included in a hello-ok snapshot (the full list is `system-presence`). */
 const SNAPSHOT_PRESENCE_MAX = 64;
 /** Presence changes within this window go out as one `presence` event. */
@@ -50,6 +55,8 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   readonly #startedAt = Date.now();
   readonly #waiters = new Map<string, Set<() => void>>();
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** One key per object: concurrent first calls share the same generation. */
+  #attestKey: Promise<StoredAttestationKey> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -230,6 +237,24 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   /** Records a failed HTTP auth attempt for `key`. */
   async authFailed(key: string): Promise<void> {
     this.#store.recordFailure(key, Date.now());
+  }
+
+  /** Signs an attestation; the key is generated once and kept in this object's storage (never leaves it). */
+  async signAttestation(payload: AttestationPayload): Promise<Attestation> {
+    this.#attestKey ??= (async () => {
+      const stored = await this.ctx.storage.get<StoredAttestationKey>(ATTEST_KEY);
+      if (stored) return stored;
+      const created = await generateAttestationKey();
+      await this.ctx.storage.put(ATTEST_KEY, created);
+      return created;
+    })();
+    this.#attestKey.catch(() => (this.#attestKey = null));
+    return signAttestation(await this.#attestKey, payload);
+  }
+
+  /** Spends one VirusTotal request from the deployment-wide budget (one bucket for every isolate and session). */
+  async vtTake(now: number): Promise<{ ok: boolean; retryAfterMs: number }> {
+    return storeBudget(this.ctx.storage, vtLimitsOf(this.env)).take(now);
   }
 
   async uptimeMs(): Promise<number> {

@@ -14,6 +14,8 @@ import type { Config } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
 import type { LogTail } from '../src/logs.ts';
 import { createBindings, tokenDigest } from './bindings.ts';
+import { integrityInterval, integrityPaths, startIntegrityMonitor } from './integrity.ts';
+import type { Env } from '../src/env.ts';
 import { NodeD1Database } from './d1.ts';
 import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
 import { DurableObjectHost } from './do-host.ts';
@@ -78,7 +80,17 @@ export async function startServer(
     cleanups.unshift(() => host.close(0));
     const workspace = join(dataDir, 'workspace');
     mkdirSync(workspace, { recursive: true, mode: 0o700 });
+    // The host guard's integrity baseline (config, policy files, this bundle), taken before anything runs.
+    let envRef: Env | null = null;
+    const integrity = startIntegrityMonitor(
+      integrityPaths(process.env, [process.env.EDGECLAW_CONFIG, process.env.EDGECLAW_POLICY_BUNDLE_FILE, process.env.EDGECLAW_POLICY_TRUST_FILE, process.argv[1]]),
+      integrityInterval(process.env),
+      () => envRef!,
+      log,
+    );
+    cleanups.unshift(() => integrity.stop());
     const env = createBindings(config, {
+      integrity,
       registry: new NodeD1Database(registryDb),
       host,
       adminTokenDigest: token.digest,
@@ -86,6 +98,7 @@ export async function startServer(
       workspace,
       ...(opts.logs ? { logs: opts.logs } : {}),
     });
+    envRef = env;
 
     const state = { listening: false, closing: false, inflight: 0 };
     const app = createApp({
@@ -153,6 +166,7 @@ export async function startServer(
       close() {
         closing ??= (async () => {
           state.closing = true;
+          integrity.stop();
           const deadline = Date.now() + config.shutdownTimeoutMs;
           const stopped = new Promise<void>((r) => server.close(() => r()));
           if ('closeIdleConnections' in server) server.closeIdleConnections();

@@ -2,6 +2,8 @@
  * The binding contract: the subset of Workers bindings edgeclaw uses. Workers provides these natively;
  * `node-adapter/bindings.ts` builds an object that `satisfies Env` over SQLite. Keep it small.
  */
+import type { ReputationVars } from './defender/reputation.ts';
+import type { Reason } from './defender/types.ts';
 import type { GatewayDO } from '../durable/gateway-do.ts';
 import type { LimiterDO } from '../durable/limiter-do.ts';
 import type { SessionDO } from '../durable/session-do.ts';
@@ -66,7 +68,7 @@ export interface Vars {
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */
-export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars {
+export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, ReputationVars {
   readonly DB: DbBinding;
   readonly SESSIONS: SessionNamespace;
   readonly GATEWAY: GatewayNamespace;
@@ -90,6 +92,8 @@ export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars {
   readonly LOGS?: LogTail;
   /** Host figures for /metrics (Node: memory re-sampled every memorySampleSecs); absent on Workers. */
   readonly HOST_METRICS?: HostMetrics;
+  /** Node: integrity findings of the watched files since start (host_guard); absent on Workers. */
+  readonly HOST_INTEGRITY?: { findings(): readonly Reason[] };
   /** Declared by the host; absent means the Workers defaults (no exec, no local files). */
   readonly CAPABILITIES?: Capabilities;
 }

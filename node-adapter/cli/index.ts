@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, Command> = {
   defender: { summary: 'defender check: score JSON Lines {"id","kind","text"} from stdin', run: async (argv) => (await import('./defender.ts')).defenderMain(argv) },
   telegram: { summary: 'manage the Telegram webhook: set-webhook | delete-webhook | info', run: async (argv, env) => (await import('./telegram.ts')).telegramCommand.run(argv, env) },
   bridge: { summary: 'Defender sidecar for an OpenClaw gateway: --url --token [--review deny|wait] | status', run: async (argv, env) => (await import('./bridge.ts')).bridgeMain(argv, env) },
+  attest: { summary: 'signed statement of build, policy bundle and settings: [verify --key K --expect-build H|local ...]', run: async (argv, env) => (await import('./attest.ts')).attestMain(argv, env) },
   policy: { summary: 'signed policy bundles: keygen | root | sign | verify | rotate', run: async (argv) => (await import('./policy.ts')).policyMain(argv) },
   gateway: { summary: 'talk to a running gateway: status | health | call <method> [--params JSON] (--url --token)', run: async (argv, env) => (await import('./gateway.ts')).gatewayCommand.run(argv, env) },
   sessions: { summary: 'list sessions of a running gateway: list [--limit N] (--url --token)', run: async (argv, env) => (await import('./sessions.ts')).sessionsCommand.run(argv, env) },

@@ -6,8 +6,10 @@
 import type { Env } from '../env.ts';
 import { WORKERS_CAPABILITIES } from '../env.ts';
 import { settingsOf } from '../config/settings.ts';
-import { evaluate } from '../defender/index.ts';
+import { evaluate, toolAllowed } from '../defender/index.ts';
+import type { ToolContext } from '../defender/tool-policy.ts';
 import { activePolicyFor } from '../defender/active-policy.ts';
+import { mergeDecisions, reputationOf, virusTotalFor } from '../defender/reputation.ts';
 import { recordDecision } from '../storage/repos/audit.ts';
 import type { DefenderInput as EngineInput } from '../defender/types.ts';
 import { createLogger } from '../log.ts';
@@ -16,7 +18,7 @@ import { ProvidersConfigSchema, type ProvidersConfig } from '../providers/config
 import { parseModelRef, resolveModels } from '../providers/resolve.ts';
 import type { ChatMessage } from '../providers/types.ts';
 import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
-import { createToolHost } from '../tools/host.ts';
+import { createToolHost, withAllowedTools } from '../tools/host.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
 import { parseReplyTarget } from '../channels/envelope.ts';
@@ -51,21 +53,30 @@ export function modelsConfigOf(env: Env): ProvidersConfig {
 }
 
 /** Defender port over the pure engine under the active policy bundle; `onDecision` sees every verdict. */
-export function engineDefender(env: Env, onDecision?: (input: DefenderInput, verdict: DefenderVerdict) => void): DefenderPort {
+export function engineDefender(env: Env, onDecision?: (input: DefenderInput, verdict: DefenderVerdict) => void, toolContext: ToolContext = {}): DefenderPort {
   return async (input) => {
-    const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args } : { kind: 'tool_result', text: input.content, tool: input.tool };
-    const d = evaluate(engineInput, (await activePolicyFor(env)).policy);
+    const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args, ...toolContext } : { kind: 'tool_result', text: input.content, tool: input.tool };
+    let d = evaluate(engineInput, (await activePolicyFor(env)).policy);
+    const vt = input.kind === 'tool_call' && d.decision !== 'block' ? virusTotalFor(env, { take: (now) => env.GATEWAY.getByName('main').vtTake(now) }) : null;
+    if (vt && input.kind === 'tool_call') d = mergeDecisions(d, await reputationOf(vt, input.tool, input.args));
+    // A watched file changed since start (Node host guard): nothing runs without an operator until restart.
+    const tampered = input.kind === 'tool_call' ? env.HOST_INTEGRITY?.findings() ?? [] : [];
+    if (tampered.length > 0) d = mergeDecisions(d, [{ decision: 'review', score: 0, reasons: tampered.map((r) => ({ ...r, weight: 0, floor: 'review' as const })) }]);
     const verdict: DefenderVerdict = { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
     onDecision?.(input, verdict);
     return verdict;
   };
 }
 
-/** Audit sink: each decision goes to the `audit` table off the gate's path (awaited with the run's other sends). */
-function auditDecisions(env: Env, sessionKey: string, runId: string, pending: Promise<unknown>[]) {
+/**
+ * Decision sink: each decision goes to the `audit` table off the gate's path (awaited with the run's other
+ * sends) and out as a `defender.decision` gateway event (operator.read) with the run's other events.
+ */
+function auditDecisions(env: Env, sessionKey: string, runId: string, pending: Promise<unknown>[], broadcast: (event: string, payload: unknown) => void) {
   return (i: DefenderInput, v: DefenderVerdict) => {
     const excerpt = (i.kind === 'tool_call' ? JSON.stringify(i.args ?? {}) ?? '' : i.content).slice(0, 200);
     pending.push(recordDecision(env.DB, { kind: i.kind, decision: v.decision, score: v.score, reasons: v.reasons, sessionKey, runId, tool: i.tool, excerpt }).catch(() => undefined));
+    broadcast('defender.decision', { sessionKey, runId, kind: i.kind, tool: i.tool, callId: i.callId, decision: v.decision, score: v.score, reasons: v.reasons.slice(0, 8), ts: Date.now() });
   };
 }
 
@@ -105,6 +116,19 @@ function conversation(rows: readonly { role: string; text: string }[], systemPro
     else if (r.role === 'system' || r.role === 'summary') out.push({ role: 'user', content: `[context] ${r.text}` });
   }
   return out;
+}
+
+/** The tool-policy context of a turn: its channel (from the reply thread) and the session's chosen model. */
+export function toolContextOf(input: Pick<TurnInput, 'items' | 'model'>): ToolContext {
+  const thread = input.items.find((i) => i.thread)?.thread;
+  const channel = thread && thread.includes(':') ? thread.slice(0, thread.indexOf(':')) : undefined;
+  let model: { provider: string; model: string } | undefined;
+  try {
+    model = input.model ? parseModelRef(input.model) : undefined;
+  } catch {
+    model = undefined;
+  }
+  return { ...(channel ? { channel } : {}), ...(model ? { provider: model.provider, model: `${model.provider}/${model.model}` } : {}) };
 }
 
 /** Gateway run ids of a turn: the producers' idempotency keys (every item of a merged turn gets the final). */
@@ -213,7 +237,13 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     });
     const caps = env.CAPABILITIES ?? WORKERS_CAPABILITIES;
     const egress = env.TOOL_FETCHER;
-    const tools = createToolHost({ tools: env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})], capabilities: caps });
+    // The model is offered only the tools the active policy allows here (profile, provider and channel overlays).
+    const toolContext = toolContextOf(input);
+    const toolPolicy = (await activePolicyFor(env)).policy.tools;
+    const tools = withAllowedTools(
+      createToolHost({ tools: env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})], capabilities: caps }),
+      (name) => toolAllowed(name, toolPolicy, toolContext).allowed,
+    );
     let status: 'ok' | 'error' | 'aborted' = 'error';
     let text = '';
     let error: string | undefined;
@@ -222,7 +252,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
         chain,
         messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt),
         tools,
-        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends)),
+        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends, broadcast), toolContext),
         approval: gatewayApprovals(env, input.sessionKey, runId, settings.agent.approvalTimeoutMs),
         // Steering rows are already in history (the scheduler recorded them); the model sees them now.
         steering: async () => {

@@ -28,6 +28,7 @@ export function hubOf(env: Env): Hub {
     uptimeMs: () => stub().uptimeMs(),
     listApprovals: (opts) => stub().listApprovals(opts),
     resolveApproval: (id, decision, by) => stub().resolveApproval(id, decision, by),
+    signAttestation: (payload) => stub().signAttestation(payload),
     ...deviceHubOf(stub),
   };
 }

@@ -7,6 +7,7 @@ import type { Env } from '../env.ts';
 import { GatewayError, invalidParams } from '../errors.ts';
 import type { MethodScope, OperatorScope, Role } from './scopes.ts';
 import type { Approval, ApprovalDecision } from './approvals.ts';
+import type { Attestation, AttestationPayload } from '../defender/attest.ts';
 import type { DeviceHub } from './device-hub.ts';
 import { requiredScope, scopeSatisfied } from './scopes.ts';
 
@@ -36,6 +37,8 @@ export interface Hub extends DeviceHub {
   listApprovals(opts: { pendingOnly?: boolean; limit?: number }): Promise<Approval[]>;
   /** Resolves a pending approval (once); null when unknown. */
   resolveApproval(id: string, decision: ApprovalDecision, by: string): Promise<{ approval: Approval; changed: boolean } | null>;
+  /** Signs an attestation with the gateway's Ed25519 key (created on first use, kept in its storage). */
+  signAttestation(payload: AttestationPayload): Promise<Attestation>;
 }
 
 /** A client (or the gateway) as system-presence reports it. */

@@ -96,6 +96,7 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
 
     it('blocks a model that asks to run `rm -rf ~`: the model gets a block result and nothing runs', async () => {
       const h = harness();
+      const watcher = await operator(h, ['operator.read']);
       const session = uniqueSession('rm');
       await useModel(h, session, 'fake-rm/tools:1');
       const r = await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'clean my home directory' }) });
@@ -106,6 +107,13 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       }, 30_000, 'the blocked run to finish');
       expect(texts.at(-1)).toMatch(/^done: \{"ok":false,"error":\{"code":"blocked","message":"blocked by policy: command_guard:fs\.rm_recursive_root_or_home/);
       if (h.homeCanaryExists) expect(h.homeCanaryExists()).toBe(true);
+      // The decision went out as an event to readers, with its reasons, and is counted for the session.
+      const event = await watcher.next((f) => f.event === 'defender.decision' && f.payload.sessionKey === session, 10_000);
+      expect(event.payload).toMatchObject({ kind: 'tool_call', tool: 'exec', decision: 'block' });
+      expect(event.payload.reasons).toContain('command_guard:fs.rm_recursive_root_or_home');
+      const described = await watcher.req('sessions.describe', { key: session });
+      expect(described.payload.entry.defender.block).toBeGreaterThanOrEqual(1);
+      watcher.ws.close(1000);
     });
 
     it('holds a reviewed command until an operator approves it, then runs it', async () => {
@@ -133,6 +141,18 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
         expect(texts.at(-1)).toMatch(/exec/);
       }
       approver.ws.close(1000);
+    });
+
+    it('blocks web_fetch of a URL VirusTotal reports malicious before anything is fetched', async () => {
+      const h = harness();
+      const session = uniqueSession('vt');
+      await useModel(h, session, 'fake-vt/tools:1');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'fetch that script' }) });
+      const texts = await waitFor(async () => {
+        const t = await assistantText(h, session);
+        return t.length > 0 ? t : undefined;
+      }, 30_000, 'the run to finish');
+      expect(texts.at(-1)).toMatch(/^done: \{"ok":false,"error":\{"code":"blocked","message":"blocked by policy: .*engine:virustotal\.url_malicious/);
     });
 
     it('withholds a tool result that carries a prompt injection before it reaches the model', async () => {

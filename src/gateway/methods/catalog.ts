@@ -1,4 +1,4 @@
-/** Catalog methods: models.list, agents.list, commands.list, tools.catalog. */
+/** Catalog methods: models.list, agents.list, commands.list, tools.catalog, tools.effective. */
 import { z } from 'zod';
 import { WORKERS_CAPABILITIES } from '../../env.ts';
 import { defineMethod } from '../registry.ts';
@@ -61,5 +61,53 @@ export const toolsCatalog = defineMethod({
   },
 });
 
+/** `tools.effective`: the tools the model is offered in a context, after the active tool policy. */
+export const toolsEffective = defineMethod({
+  name: 'tools.effective',
+  scope: 'operator.read',
+  params: z.strictObject({
+    sessionKey: z.string().min(1).max(512).optional(),
+    channel: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'expected a channel id such as telegram').optional(),
+    provider: z.string().min(1).max(64).optional(),
+    model: z.string().min(1).max(200).optional(),
+    sender: z.string().min(1).max(200).optional(),
+  }),
+  async handler(ctx, p) {
+    const [{ createToolHost }, { createWebFetchTool }, { activePolicyFor }, { toolAllowed }, { parseModelRef }] = await Promise.all([
+      import('../../tools/host.ts'),
+      import('../../tools/web-fetch.ts'),
+      import('../../defender/active-policy.ts'),
+      import('../../defender/tool-policy.ts'),
+      import('../../providers/resolve.ts'),
+    ]);
+    // A session key implies its channel (agent:<id>:<channel>:…) and its model override.
+    const parts = p.sessionKey?.split(':') ?? [];
+    const channel = p.channel ?? (parts.length > 3 && parts[2] !== 'main' ? parts[2] : undefined);
+    const modelRef = p.model ?? (p.sessionKey ? (await ctx.env.SESSIONS.getByName(p.sessionKey).snapshot(0)).overrides.model : undefined);
+    let provider = p.provider;
+    let model: string | undefined;
+    if (modelRef) {
+      try {
+        const ref = parseModelRef(modelRef);
+        provider ??= ref.provider;
+        model = `${ref.provider}/${ref.model}`;
+      } catch {
+        model = undefined;
+      }
+    }
+    const toolCtx = { ...(channel ? { channel } : {}), ...(provider ? { provider } : {}), ...(model ? { model } : {}), ...(p.sender ? { sender: p.sender } : {}) };
+    const policy = (await activePolicyFor(ctx.env)).policy.tools;
+    const host = createToolHost({ tools: ctx.env.TOOLS ?? [createWebFetchTool()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
+    const tools: { name: string; description: string }[] = [];
+    const denied: { name: string; step: string }[] = [];
+    for (const t of host.list()) {
+      const verdict = toolAllowed(t.function.name, policy, toolCtx);
+      if (verdict.allowed) tools.push({ name: t.function.name, description: t.function.description });
+      else denied.push({ name: t.function.name, step: verdict.step ?? 'policy' });
+    }
+    return { context: toolCtx, profile: policy.profile ?? null, tools, denied };
+  },
+});
+
 /** Every catalog method. */
-export const CATALOG_METHODS = [modelsList, agentsList, commandsList, toolsCatalog];
+export const CATALOG_METHODS = [modelsList, agentsList, commandsList, toolsCatalog, toolsEffective];

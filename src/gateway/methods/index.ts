@@ -5,9 +5,10 @@ import { execApprovalList, execApprovalResolve } from './approvals.ts';
 import { logsTail } from './logs.ts';
 import { DEVICE_METHODS } from './devices.ts';
 import { NODE_METHODS } from './nodes.ts';
+import { defenderAttest } from './defender.ts';
 import { SESSION_METHODS } from './sessions.ts';
 import { CATALOG_METHODS } from './catalog.ts';
 import { health, lastHeartbeat, status, systemInfo, systemPresence } from './system.ts';
 
 /** The registry both transports (WebSocket and POST /rpc) dispatch through. */
-export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, ...DEVICE_METHODS, ...NODE_METHODS]);
+export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...DEVICE_METHODS, ...NODE_METHODS]);
