@@ -40,7 +40,10 @@ export async function proveDevice(p: ConnectParams, role: Role, nonce: string, n
   return { error: { code: 'INVALID_REQUEST', message: proof.message, details: { code: proof.code, reason: proof.reason } }, close: { code: 1008, reason: proof.message } };
 }
 
-/** What a connect declared about its client, as pairing state keeps it (caps/commands only for nodes). */
+/**
+ * What a connect declared about its client, as pairing state keeps it (caps/commands only for nodes).
+ * @example clientMetaOf(p, 'node', att.remote).commands // ['camera.snap']
+ */
 export function clientMetaOf(p: ConnectParams, role: Role, remote: string): ClientMeta {
   return {
     clientId: p.client.id,
@@ -60,7 +63,10 @@ const PAIRING_REQUIREMENT: Record<string, string> = {
   'scope-upgrade': 'device is asking for more scopes than currently approved',
 };
 
-/** The wire refusal of a pairing decision that did not admit the device (reference connect-error-details). */
+/**
+ * The wire refusal of a pairing decision that did not admit the device (reference connect-error-details).
+ * @example const r = pairingRefusal(admitted, deviceId, 'operator'); fail(sock, id, r.error, r.close)
+ */
 export function pairingRefusal(admitted: Exclude<AdmitResult, { kind: 'ok' }>, deviceId: string, role: Role): ConnectRefusal {
   if (admitted.kind === 'full') {
     const pending = admitted.what === 'pending';

@@ -44,7 +44,10 @@ function union(a: readonly OperatorScope[], b: readonly OperatorScope[]): Operat
   return [...new Set([...a, ...b])];
 }
 
-/** Event payloads of pairing requests and their resolution (device.* for every request, node.* for nodes). */
+/**
+ * Event payloads of a new pairing request: `device.pair.requested`, plus `node.pair.requested` for a node.
+ * @example for (const e of requestedEvents(req)) hub.broadcast(e.event, e.payload)
+ */
 export function requestedEvents(req: PairingRequest): { event: string; payload: unknown }[] {
   const out: { event: string; payload: unknown }[] = [
     { event: 'device.pair.requested', payload: { ...req, clientId: req.client.clientId, clientMode: req.client.clientMode, displayName: req.client.displayName, platform: req.client.platform } },
@@ -56,7 +59,10 @@ export function requestedEvents(req: PairingRequest): { event: string; payload: 
   return out;
 }
 
-/** `device.pair.resolved` (and `node.pair.resolved` for a node) for a request's outcome. */
+/**
+ * `device.pair.resolved` (and `node.pair.resolved` for a node) for a request's outcome.
+ * @example resolvedEvents(req, 'approved', Date.now())
+ */
 export function resolvedEvents(req: Pick<PairingRequest, 'requestId' | 'deviceId' | 'role'>, decision: 'approved' | 'rejected' | 'expired', ts: number): { event: string; payload: unknown }[] {
   const out: { event: string; payload: unknown }[] = [{ event: 'device.pair.resolved', payload: { requestId: req.requestId, deviceId: req.deviceId, role: req.role, decision, ts } }];
   if (req.role === 'node') out.push({ event: 'node.pair.resolved', payload: { requestId: req.requestId, nodeId: req.deviceId, decision, ts } });

@@ -12,12 +12,18 @@ const RequestId = z.string().trim().min(1).max(128);
 const DeviceId = z.string().trim().regex(/^[0-9a-f]{64}$/, 'expected a device id (64 lowercase hex digits)');
 const RoleSchema = z.enum(['operator', 'node']);
 
-/** The caller as an approver (its live scopes bound what it may grant). */
+/**
+ * The caller as an approver (its live scopes bound what it may grant).
+ * @example await ctx.hub.pairingApprove(requestId, approverOf(ctx), 'device')
+ */
 export function approverOf(ctx: MethodContext): Approver {
   return { scopes: ctx.caller.scopes, by: `${ctx.caller.clientId || 'operator'}:${ctx.caller.connId}` };
 }
 
-/** Turns a hub refusal into the protocol error. */
+/**
+ * Turns a hub refusal into the protocol error.
+ * @example if (!r.ok) throw refusalError(r, 'requestId')
+ */
 export function refusalError(r: Refusal, what: string): GatewayError {
   switch (r.error) {
     case 'unknown':
