@@ -12,7 +12,7 @@ import { SessionDriver, type LimiterPort, type SessionSnapshot } from '../src/sc
 import { SessionQueue, type HistoryEntry, type HistoryPage } from '../src/scheduler/session-queue.ts';
 import type { TurnRunner } from '../src/scheduler/turn-runner.ts';
 import type { DroppedItem, EnqueueInput, EnqueueResult, SessionOverrides } from '../src/scheduler/types.ts';
-import { recordSessionIndex } from '../src/storage/repos/sessions.ts';
+import { deleteSessionIndex, recordSessionIndex } from '../src/storage/repos/sessions.ts';
 
 export type { SessionSnapshot } from '../src/scheduler/session-driver.ts';
 
@@ -140,6 +140,31 @@ export class SessionDO extends DurableObject<Env> {
   async reset(): Promise<{ archived: number; epoch: number }> {
     await this.#ensureReady();
     return this.#driver.reset();
+  }
+
+  /** Appends an assistant or system note to history without a run (`chat.inject`); returns its row id. */
+  async inject(sessionKey: string, role: 'assistant' | 'system', text: string): Promise<{ id: number; ts: number }> {
+    await this.#ensureReady();
+    const now = Date.now();
+    const id = this.ctx.storage.transactionSync(() => {
+      this.#queue.bindSessionKey(sessionKey);
+      this.#queue.history.append([{ role, text }], now);
+      return this.#queue.historyPage(1).entries.at(-1)?.id ?? 0;
+    });
+    this.#publishIndex();
+    return { id, ts: now };
+  }
+
+  /**
+   * `sessions.delete`: cancels queued turns and the active run, archives the history (bounded archive)
+   * and removes the session from the global index. Using the key again starts it afresh.
+   */
+  async remove(sessionKey: string): Promise<{ archived: number; aborted: number }> {
+    await this.#ensureReady();
+    const aborted = this.#driver.abort();
+    const { archived } = this.#driver.reset();
+    await deleteSessionIndex(this.env.DB, sessionKey);
+    return { archived, aborted: aborted.aborted.length + (aborted.activeAborted ? 1 : 0) };
   }
 
   /** Drains due turns in order; re-arms for what is left. A throw makes the host retry the alarm. */

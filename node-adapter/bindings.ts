@@ -15,6 +15,7 @@ import { createHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
 import type { NodeD1Database } from './d1.ts';
+import type { ConfigFilePort } from '../src/gateway/config-service.ts';
 
 /** Vars the app reads, as strings (the same names wrangler [vars] use on Workers). */
 function varsFrom(config: Config): Record<string, string> {
@@ -70,7 +71,7 @@ function policyFiles(processEnv: NodeJS.ProcessEnv): Record<string, string> {
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
-  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; integrity?: Env['HOST_INTEGRITY'] },
+  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; integrity?: Env['HOST_INTEGRITY']; configFile?: ConfigFilePort },
 ): Env {
   const providerEnv = { ...Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v)), ...policyFiles(deps.processEnv ?? {}) };
   const env: Record<string, unknown> = {
@@ -88,6 +89,7 @@ export function createBindings(
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
     ...(deps.integrity ? { HOST_INTEGRITY: deps.integrity } : {}),
+    ...(deps.configFile ? { CONFIG_FILE: deps.configFile } : {}),
   };
   env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
   env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);

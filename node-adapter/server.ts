@@ -21,6 +21,7 @@ import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
 import { DurableObjectHost } from './do-host.ts';
 import { migrateRegistry } from './migrate.ts';
 import { openDatabase } from './sqlite.ts';
+import type { ConfigFilePort } from '../src/gateway/config-service.ts';
 
 /** A running server. */
 export interface RunningServer {
@@ -58,7 +59,7 @@ export function isDirectLocal(req: { socket: { remoteAddress?: string | undefine
 /** Starts everything; resolves once the socket listens and alarms run. */
 export async function startServer(
   config: Config,
-  opts: { log: Logger; logs?: LogTail; onTokenGenerated?: (token: string, file: string, url: string) => void },
+  opts: { log: Logger; logs?: LogTail; onTokenGenerated?: (token: string, file: string, url: string) => void; configFile?: ConfigFilePort },
 ): Promise<RunningServer> {
   const { log } = opts;
   const dataDir = ensureDataDir(config.dataDir);
@@ -97,6 +98,7 @@ export async function startServer(
       processEnv: process.env,
       workspace,
       ...(opts.logs ? { logs: opts.logs } : {}),
+      ...(opts.configFile ? { configFile: opts.configFile } : {}),
     });
     envRef = env;
 

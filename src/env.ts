@@ -14,6 +14,7 @@ import type { SlackVars } from './channels/slack/config.ts';
 import type { WhatsAppVars } from './channels/whatsapp/config.ts';
 import type { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import type { ToolDefinition } from './tools/types.ts';
+import type { ConfigFilePort } from './gateway/config-service.ts';
 
 /** What the host can do; tools refuse a missing capability with a clear error instead of sniffing the runtime. */
 export interface Capabilities {
@@ -96,6 +97,8 @@ export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, Reputa
   readonly HOST_INTEGRITY?: { findings(): readonly Reason[] };
   /** Declared by the host; absent means the Workers defaults (no exec, no local files). */
   readonly CAPABILITIES?: Capabilities;
+  /** Node: the config file that config.patch/config.set write; absent on Workers (GatewayDO keeps an overlay). */
+  readonly CONFIG_FILE?: ConfigFilePort;
 }
 
 /** Capabilities of a Workers isolate, the default when the host declares none. */

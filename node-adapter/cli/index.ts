@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, Command> = {
   attest: { summary: 'signed statement of build, policy bundle and settings: [verify --key K --expect-build H|local ...]', run: async (argv, env) => (await import('./attest.ts')).attestMain(argv, env) },
   policy: { summary: 'signed policy bundles: keygen | root | sign | verify | rotate', run: async (argv) => (await import('./policy.ts')).policyMain(argv) },
   gateway: { summary: 'talk to a running gateway: status | health | call <method> [--params JSON] (--url --token)', run: async (argv, env) => (await import('./gateway.ts')).gatewayCommand.run(argv, env) },
+  pairing: { summary: 'DM pairing of a running gateway: list | approve <channel> <code> | reject | revoke (--url --token)', run: async (argv, env) => (await import('./pairing.ts')).pairingCommand.run(argv, env) },
   sessions: { summary: 'list sessions of a running gateway: list [--limit N] (--url --token)', run: async (argv, env) => (await import('./sessions.ts')).sessionsCommand.run(argv, env) },
   config: { summary: 'configuration: get [path] | set <path> <value> | validate (--config FILE)', run: async (argv, env) => (await import('./config.ts')).configCommand.run(argv, env) },
   token: { summary: 'gateway credentials: create --id ID [--scope S] | list | revoke <id> (--config FILE)', run: async (argv, env) => (await import('./token.ts')).tokenCommand.run(argv, env) },

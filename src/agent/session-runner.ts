@@ -15,10 +15,12 @@ import type { DefenderInput as EngineInput } from '../defender/types.ts';
 import { createLogger } from '../log.ts';
 import { createFallbackChain } from '../providers/fallback.ts';
 import { ProvidersConfigSchema, type ProvidersConfig } from '../providers/config.ts';
-import { parseModelRef, resolveModels } from '../providers/resolve.ts';
+import { parseModelRef, resolveModels, withOAuthTokens, type ResolvedModels } from '../providers/resolve.ts';
+import { storedProviderKeys, withStoredKeys } from '../providers/stored-keys.ts';
 import type { ChatMessage } from '../providers/types.ts';
 import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
 import { createToolHost, withAllowedTools } from '../tools/host.ts';
+import { createMemoryTool, createSessionsSendTool } from '../tools/agent-tools.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
 import { parseReplyTarget } from '../channels/envelope.ts';
@@ -131,6 +133,19 @@ export function toolContextOf(input: Pick<TurnInput, 'items' | 'model'>): ToolCo
   return { ...(channel ? { channel } : {}), ...(model ? { provider: model.provider, model: `${model.provider}/${model.model}` } : {}) };
 }
 
+/** Applies the gateway's OAuth tokens to providers that log in by device flow and have no key. */
+async function withGatewayOAuth(env: Env, resolved: ResolvedModels): Promise<ResolvedModels> {
+  const ids = [...resolved.providers.values()].filter((p) => p.oauth && !p.apiKey).map((p) => p.id);
+  if (ids.length === 0) return resolved;
+  const gateway = env.GATEWAY.getByName('main');
+  const tokens: Record<string, { accessToken: string; resourceUrl?: string }> = {};
+  for (const id of ids) {
+    const t = await gateway.oauthAccessToken(id).catch(() => null);
+    if (t) tokens[id] = t;
+  }
+  return withOAuthTokens(resolved, tokens);
+}
+
 /** Gateway run ids of a turn: the producers' idempotency keys (every item of a merged turn gets the final). */
 function gatewayRunIds(input: TurnInput): string[] {
   return [...new Set(input.items.map((i) => i.key ?? input.runId))];
@@ -230,7 +245,9 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       broadcast('agent', { runId, sessionKey: input.sessionKey, seq: ++seq, stream: e.stream, ts: Date.now(), data: e.data });
     };
 
-    const resolved = resolveModels(modelsConfigOf(env), env as unknown as Record<string, string | undefined>);
+    // Keys set at run time (`/set api key`) win over config and env; OAuth logins fill providers with no key.
+    const stored = await storedProviderKeys(env.DB).catch(() => ({}));
+    const resolved = await withGatewayOAuth(env, resolveModels(withStoredKeys(modelsConfigOf(env), stored), env as unknown as Record<string, string | undefined>));
     const chain = createFallbackChain(resolved, {
       ...(input.model ? { primary: parseModelRef(input.model) } : {}),
       ...(env.PROVIDER_FETCHER ? { clientOptions: { fetch: (req: Request | string | URL, init?: RequestInit) => env.PROVIDER_FETCHER!.fetch(req, init) } } : {}),
@@ -240,13 +257,27 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     // The model is offered only the tools the active policy allows here (profile, provider and channel overlays).
     const toolContext = toolContextOf(input);
     const toolPolicy = (await activePolicyFor(env)).policy.tools;
+    const agentId = input.sessionKey.startsWith('agent:') ? (input.sessionKey.split(':')[1] ?? 'main') : 'main';
+    const agentTools = [
+      createSessionsSendTool({ from: input.sessionKey, runId, port: { enqueue: (key, item) => env.SESSIONS.getByName(key).enqueue(key, item) } }),
+      createMemoryTool({
+        agentId,
+        port: {
+          get: (a, k) => gateway.memoryGet(a, k),
+          set: (a, k, v) => gateway.memorySet(a, k, v),
+          delete: (a, k) => gateway.memoryDelete(a, k),
+          list: (a) => gateway.memoryList(a),
+        },
+      }),
+    ];
     const tools = withAllowedTools(
-      createToolHost({ tools: env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})], capabilities: caps }),
+      createToolHost({ tools: [...(env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})]), ...agentTools], capabilities: caps }),
       (name) => toolAllowed(name, toolPolicy, toolContext).allowed,
     );
     let status: 'ok' | 'error' | 'aborted' = 'error';
     let text = '';
     let error: string | undefined;
+    let usage: { model: string; inputTokens: number; outputTokens: number } | undefined;
     try {
       const result = await runTurn({
         chain,
@@ -268,6 +299,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       status = result.status === 'aborted' ? 'aborted' : result.status === 'error' ? 'error' : 'ok';
       text = result.text;
       error = result.error?.message;
+      if (result.usage) usage = { model: result.model ? `${result.provider}/${result.model}` : 'unknown', inputTokens: result.usage.promptTokens, outputTokens: result.usage.completionTokens };
       if (result.status === 'error') log.warn('agent turn failed', { runId, error: result.error?.message, attempts: result.attempts.length });
       if (status === 'ok') await deliverReply(env, deps.outboxSql, input, runId, text).catch((err: unknown) => log.warn('reply delivery failed', { runId, err }));
       return {
@@ -285,7 +317,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       await Promise.all(sends);
       for (const [i, id] of runIds.entries()) {
         await gateway
-          .runFinished({ runId: id, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : status, text, ...(error ? { error } : {}), startedAt, ...(i === 0 && tail.length > 0 ? { events: tail } : {}) })
+          .runFinished({ runId: id, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : status, text, ...(error ? { error } : {}), startedAt, ...(i === 0 && tail.length > 0 ? { events: tail } : {}), ...(i === 0 && usage ? { usage } : {}) })
           .catch((err: unknown) => log.warn('gateway notification failed', { runId: id, err }));
       }
     }

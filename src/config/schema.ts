@@ -116,6 +116,19 @@ export const ConfigSchema = z.strictObject({
       whatsapp: WhatsAppConfigSchema.default({ accounts: [] }),
     })
     .default({ telegram: { accounts: [] }, slack: { accounts: [] }, whatsapp: { accounts: [] } }),
+  /** DM pairing of unknown channel senders (see README, Telegram: pairing). */
+  pairing: z
+    .strictObject({
+      /** How long a pairing code stays valid (ms). */
+      codeTtlMs: positiveInt(7 * 86_400_000).default(3_600_000),
+      /** Pending requests per channel account; further new senders are told to try later and nothing is stored. */
+      pendingCap: positiveInt(20).default(3),
+      /** A sender with a pending code is sent it again at most this often (ms); messages in between get no reply. */
+      replyIntervalMs: nonNegativeInt(86_400_000).default(600_000),
+      /** Approved senders per channel account; approving more fails until one is revoked. */
+      approvedCap: positiveInt(100_000).default(1_000),
+    })
+    .default({ codeTtlMs: 3_600_000, pendingCap: 3, replyIntervalMs: 600_000, approvedCap: 1_000 }),
   hooks: z
     .strictObject({
       /** Token of POST /hooks/wake and /hooks/agent; unset keeps hooks off. Must differ from gateway.token. */
@@ -155,6 +168,14 @@ export const ConfigSchema = z.strictObject({
       toolResultMaxBytes: positiveInt(1 << 24).default(16_384),
     })
     .default({ cap: 1_000, maxBytes: 1 << 20, toolResultMaxBytes: 16_384 }),
+  cron: z
+    .strictObject({
+      /** Scheduled jobs kept at most; `cron.add` beyond it fails with CRON_JOBS_FULL. */
+      maxJobs: positiveInt(10_000).default(100),
+      /** Run records kept per job; the oldest are dropped first. */
+      runsPerJob: positiveInt(10_000).default(50),
+    })
+    .default({ maxJobs: 100, runsPerJob: 50 }),
   durableObjects: z
     .strictObject({
       /** Node host: most objects kept open at once (each holds SQLite file handles); idle ones are evicted first. */
@@ -200,9 +221,15 @@ export const ENV_OVERRIDES = {
   EDGECLAW_HISTORY_CAP: 'history.cap',
   EDGECLAW_HISTORY_MAX_BYTES: 'history.maxBytes',
   EDGECLAW_TOOL_RESULT_MAX_BYTES: 'history.toolResultMaxBytes',
+  EDGECLAW_CRON_MAX_JOBS: 'cron.maxJobs',
+  EDGECLAW_CRON_RUNS_PER_JOB: 'cron.runsPerJob',
   EDGECLAW_DO_MAX_ACTIVE: 'durableObjects.maxActive',
   EDGECLAW_DO_IDLE_EVICT_MS: 'durableObjects.idleEvictMs',
   EDGECLAW_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
+  EDGECLAW_PAIRING_CODE_TTL_MS: 'pairing.codeTtlMs',
+  EDGECLAW_PAIRING_PENDING_CAP: 'pairing.pendingCap',
+  EDGECLAW_PAIRING_REPLY_INTERVAL_MS: 'pairing.replyIntervalMs',
+  EDGECLAW_PAIRING_APPROVED_CAP: 'pairing.approvedCap',
 } as const satisfies Record<string, string>;
 
 /** One problem found in config input, phrased for a person: which key, what value, what was expected. */

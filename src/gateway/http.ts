@@ -15,6 +15,7 @@ import { METRICS } from '../metrics.ts';
 import { controlPage, prefersHtml } from '../control/routes.ts';
 import { openaiRoutes } from './openai-http.ts';
 import type { Hub, MethodContext } from './registry.ts';
+import { controlHubOf } from './control-hub.ts';
 import { deviceHubOf } from './device-hub.ts';
 
 /** The hub over RPC to the one GatewayDO (what HTTP-dispatched methods use). */
@@ -29,6 +30,7 @@ export function hubOf(env: Env): Hub {
     listApprovals: (opts) => stub().listApprovals(opts),
     resolveApproval: (id, decision, by) => stub().resolveApproval(id, decision, by),
     signAttestation: (payload) => stub().signAttestation(payload),
+    ...controlHubOf(stub),
     ...deviceHubOf(stub),
   };
 }

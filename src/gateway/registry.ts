@@ -8,6 +8,7 @@ import { GatewayError, invalidParams } from '../errors.ts';
 import type { MethodScope, OperatorScope, Role } from './scopes.ts';
 import type { Approval, ApprovalDecision } from './approvals.ts';
 import type { Attestation, AttestationPayload } from '../defender/attest.ts';
+import type { ControlHub } from './control-hub.ts';
 import type { DeviceHub } from './device-hub.ts';
 import { requiredScope, scopeSatisfied } from './scopes.ts';
 
@@ -22,7 +23,7 @@ export interface Caller {
 }
 
 /** Gateway-wide facilities a method may use (implemented by GatewayDO, or by a stub of it over HTTP). */
-export interface Hub extends DeviceHub {
+export interface Hub extends ControlHub, DeviceHub {
   /** Presence entries of connected clients plus the gateway itself. */
   presence(): Promise<PresenceEntry[]>;
   /** Broadcasts an event to every socket allowed to receive it. */

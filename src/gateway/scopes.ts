@@ -74,7 +74,7 @@ export function eventScope(event: string): OperatorScope | 'none' | null {
   if (OPEN_EVENTS.has(event)) return 'none';
   if (READ_EVENTS.has(event)) return 'operator.read';
   if (event.startsWith('exec.approval.') || event.startsWith('plugin.approval.')) return 'operator.approvals';
-  if (event.startsWith('device.pair.') || event.startsWith('node.pair.')) return 'operator.pairing';
+  if (event.startsWith('device.pair.') || event.startsWith('node.pair.') || event.startsWith('pairing.')) return 'operator.pairing';
   if (event.startsWith('terminal.')) return 'operator.admin';
   return null;
 }

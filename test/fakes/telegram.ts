@@ -1,7 +1,7 @@
 // A fake Telegram Bot API server (Hono app) that behaves like the real one for the methods edgeclaw uses:
 // getMe, getUpdates (offset confirms, negative offsets, limit, long-poll timeout, 409 while a webhook is
 // set or when a newer poll supersedes an older one), sendMessage (1-4096 visible characters after
-// entity parsing, HTML parse errors), editMessageText, setWebhook/deleteWebhook/getWebhookInfo (secret
+// entity parsing, HTML parse errors), editMessageText, deleteMessage, setWebhook/deleteWebhook/getWebhookInfo (secret
 // rules), plus webhook delivery with the secret header and redelivery on non-2xx.
 // Serve it on port 0 in Node (serveOnPort0) or pass `fake.fetch` as the Bot API client's fetch in workerd.
 // Cues (`fake.cue(method, ...)`): 429 with parameters.retry_after, 5xx, 409, a malformed body, a hang.
@@ -35,6 +35,8 @@ interface Bot {
   nextMessageId: number;
   waiters: Set<() => void>;
   poll: { supersede: () => void } | null;
+  /** `chat_id:message_id` of messages deleted with deleteMessage. */
+  deleted: string[];
 }
 
 const TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'code', 'pre', 'blockquote', 'tg-emoji']);
@@ -183,6 +185,15 @@ export function createFakeTelegram() {
         msg.text = parsed.text;
         return ok({ message_id: msg.message_id, date: Math.floor(Date.now() / 1000), chat: { id: Number(msg.chat_id), type: 'private' }, text: msg.text });
       }
+      case 'deleteMessage': {
+        // Like the Bot API: only an existing message of that chat; a user's message counts as existing
+        // (the fake does not track them) unless it was deleted already.
+        const key = `${String(params.chat_id)}:${Number(params.message_id)}`;
+        if (params.chat_id === undefined || !Number.isInteger(Number(params.message_id))) return apiError(400, 'Bad Request: message identifier is not specified');
+        if (bot.deleted.includes(key)) return apiError(400, 'Bad Request: message to delete not found');
+        bot.deleted.push(key);
+        return ok(true);
+      }
       case 'setWebhook': {
         const url = String(params.url ?? '');
         if (url === '') return (bot.webhook = null), ok(true);
@@ -213,7 +224,7 @@ export function createFakeTelegram() {
     /** Registers a bot; returns its token. */
     addBot(id: number, username: string, secretPart = 'AAHfakeTokenForTestsOnly_0123456789'): string {
       const token = `${id}:${secretPart}`;
-      bots.set(token, { me: { id, is_bot: true, first_name: username, username }, updates: [], nextUpdateId: 100_000, webhook: null, sent: [], nextMessageId: 1, waiters: new Set(), poll: null });
+      bots.set(token, { me: { id, is_bot: true, first_name: username, username }, updates: [], nextUpdateId: 100_000, webhook: null, sent: [], nextMessageId: 1, waiters: new Set(), poll: null, deleted: [] });
       return token;
     },
     /** Queues an update (assigning update_id unless given) and wakes a waiting long poll. */
@@ -234,6 +245,8 @@ export function createFakeTelegram() {
     },
     sent: (token: string) => bots.get(token)!.sent,
     webhook: (token: string) => bots.get(token)!.webhook,
+    /** `chat_id:message_id` of every message deleted through deleteMessage. */
+    deleted: (token: string) => bots.get(token)!.deleted,
     pending: (token: string) => bots.get(token)!.updates.length,
     /**
      * Delivers the oldest pending update to the registered webhook like Telegram: POST with the secret

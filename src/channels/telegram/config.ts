@@ -32,6 +32,8 @@ export const TelegramAccountSchema = z
     dmScope: z.enum(['main', 'per-peer', 'per-channel-peer', 'per-account-channel-peer']).default('per-account-channel-peer'),
     dmPolicy: z.enum(['open', 'allowlist', 'pairing', 'disabled']).default('pairing'),
     allowFrom: list.default([]),
+    /** The owner (user id or @username): may run owner-only commands (`/set api key`). Unset: the first specific `allowFrom` entry, else the first sender approved through pairing. */
+    owner: z.string().trim().regex(/^(@?[A-Za-z0-9_]{3,64}|\d{1,20})$/, 'expected a numeric user id or @username').optional(),
     groupPolicy: z.enum(['open', 'allowlist', 'disabled']).default('allowlist'),
     groups: list.default([]),
     groupAllowFrom: list.default([]),
@@ -81,6 +83,7 @@ export interface TelegramVars {
   readonly TELEGRAM_GROUPS?: string;
   readonly TELEGRAM_REQUIRE_MENTION?: string;
   readonly TELEGRAM_DM_POLICY?: string;
+  readonly TELEGRAM_OWNER_ID?: string;
 }
 
 const csv = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -97,6 +100,7 @@ function envAccount(vars: TelegramVars, base: Record<string, unknown> | undefine
     a.dmPolicy ??= 'pairing';
   }
   if (vars.TELEGRAM_DM_POLICY) a.dmPolicy = vars.TELEGRAM_DM_POLICY;
+  if (vars.TELEGRAM_OWNER_ID) a.owner = vars.TELEGRAM_OWNER_ID;
   if (vars.TELEGRAM_GROUPS) a.groups = csv(vars.TELEGRAM_GROUPS);
   if (vars.TELEGRAM_REQUIRE_MENTION) a.groupActivation = /^(0|false|no|off)$/i.test(vars.TELEGRAM_REQUIRE_MENTION) ? 'always' : 'mention';
   return a;

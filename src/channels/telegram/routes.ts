@@ -17,6 +17,8 @@ import { botIdentity, createBotApi, type BotApiOptions } from './api.ts';
 import { findTelegramAccount, resolveTelegramAccounts, type TelegramAccount, type TelegramVars } from './config.ts';
 import { createTelegramOutbox, type TelegramOutbox } from './delivery.ts';
 import { handleUpdate, type DirectReply } from './inbound.ts';
+import { telegramCommandServices } from './command-services.ts';
+import { telegramInboundPairing } from './pairing.ts';
 import { TelegramUpdateSchema } from './update.ts';
 
 /** Bindings this module reads beyond Env (the lead adds them to src/env.ts). */
@@ -107,7 +109,7 @@ export function telegramRoutes(deps: TelegramRouteDeps = {}) {
       const identity = await botIdentity(account, api);
       const sink = deps.sink?.(c.env) ?? sessionsSink(c.env.SESSIONS);
       const control = deps.control?.(c.env) ?? sessionsControl(c.env.SESSIONS);
-      outcome = await handleUpdate(parsed.data, { account, identity, sink, control });
+      outcome = await handleUpdate(parsed.data, { account, identity, sink, control, pairing: telegramInboundPairing(c.env), commands: telegramCommandServices(c.env, account, api) });
     } catch (err) {
       // Nothing was recorded: a non-2xx makes Telegram deliver the update again later.
       log.error('telegram update not handed off', { err, updateId: parsed.data.update_id });

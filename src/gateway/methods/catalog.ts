@@ -11,12 +11,15 @@ export const modelsList = defineMethod({
   params: z.looseObject({ provider: z.string().max(64).optional() }),
   async handler(ctx, p) {
     // Loaded on demand: the provider tables are not needed by an idle gateway.
-    const [{ modelsConfigOf }, { buildModelCatalog }, { resolveModels }] = await Promise.all([
+    const [{ modelsConfigOf }, { buildModelCatalog }, { resolveModels }, { storedProviderKeys, withStoredKeys }] = await Promise.all([
       import('../../agent/session-runner.ts'),
       import('../../providers/catalog.ts'),
       import('../../providers/resolve.ts'),
+      import('../../providers/stored-keys.ts'),
+      import('../../tools/agent-tools.ts'),
     ]);
-    const resolved = resolveModels(modelsConfigOf(ctx.env), ctx.env as unknown as Record<string, string | undefined>);
+    const stored = await storedProviderKeys(ctx.env.DB).catch(() => ({}));
+    const resolved = resolveModels(withStoredKeys(modelsConfigOf(ctx.env), stored), ctx.env as unknown as Record<string, string | undefined>);
     const catalog = buildModelCatalog(resolved);
     return { ...catalog, models: p.provider ? catalog.models.filter((m) => m.provider === p.provider) : catalog.models };
   },
@@ -38,6 +41,8 @@ const COMMANDS = [
   { name: 'stop', description: 'Abort the active run and queued turns' },
   { name: 'status', description: 'Show session status' },
   { name: 'whoami', description: 'Show your sender id' },
+  { name: 'model', description: 'List models (/model list [provider]) or set this session\'s model (/model <provider>/<model>)' },
+  { name: 'set', description: 'Owner only, in a DM: /set api key <provider> <key> (the message is deleted after the key is stored)' },
   { name: 'help', description: 'List commands' },
 ];
 
@@ -55,8 +60,8 @@ export const toolsCatalog = defineMethod({
   scope: 'operator.read',
   params: z.looseObject({}),
   async handler(ctx) {
-    const [{ createToolHost }, { createWebFetchTool }] = await Promise.all([import('../../tools/host.ts'), import('../../tools/web-fetch.ts')]);
-    const host = createToolHost({ tools: ctx.env.TOOLS ?? [createWebFetchTool()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
+    const [{ createToolHost }, { createWebFetchTool }, { catalogAgentTools }] = await Promise.all([import('../../tools/host.ts'), import('../../tools/web-fetch.ts'), import('../../tools/agent-tools.ts')]);
+    const host = createToolHost({ tools: [...(ctx.env.TOOLS ?? [createWebFetchTool()]), ...catalogAgentTools()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
     return { tools: host.list().map((t) => ({ name: t.function.name, description: t.function.description, parameters: t.function.parameters })) };
   },
 });
@@ -73,12 +78,13 @@ export const toolsEffective = defineMethod({
     sender: z.string().min(1).max(200).optional(),
   }),
   async handler(ctx, p) {
-    const [{ createToolHost }, { createWebFetchTool }, { activePolicyFor }, { toolAllowed }, { parseModelRef }] = await Promise.all([
+    const [{ createToolHost }, { createWebFetchTool }, { activePolicyFor }, { toolAllowed }, { parseModelRef }, { catalogAgentTools }] = await Promise.all([
       import('../../tools/host.ts'),
       import('../../tools/web-fetch.ts'),
       import('../../defender/active-policy.ts'),
       import('../../defender/tool-policy.ts'),
       import('../../providers/resolve.ts'),
+      import('../../tools/agent-tools.ts'),
     ]);
     // A session key implies its channel (agent:<id>:<channel>:…) and its model override.
     const parts = p.sessionKey?.split(':') ?? [];
@@ -97,7 +103,7 @@ export const toolsEffective = defineMethod({
     }
     const toolCtx = { ...(channel ? { channel } : {}), ...(provider ? { provider } : {}), ...(model ? { model } : {}), ...(p.sender ? { sender: p.sender } : {}) };
     const policy = (await activePolicyFor(ctx.env)).policy.tools;
-    const host = createToolHost({ tools: ctx.env.TOOLS ?? [createWebFetchTool()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
+    const host = createToolHost({ tools: [...(ctx.env.TOOLS ?? [createWebFetchTool()]), ...catalogAgentTools()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
     const tools: { name: string; description: string }[] = [];
     const denied: { name: string; step: string }[] = [];
     for (const t of host.list()) {
