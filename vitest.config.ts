@@ -9,7 +9,7 @@ import { createFakeOAuthDevice } from './test/fakes/oauth-device.ts';
 import { createFakeOpenAI } from './test/fakes/openai-provider.ts';
 import { createFakeTelegram } from './test/fakes/telegram.ts';
 import { AGENT_TELEGRAM } from './test/contract/telegram-agent.ts';
-import { TEST_CREDENTIALS, TEST_HOOKS_TOKEN, TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from './test/contract/constants.ts';
+import { TEST_CREDENTIALS, TEST_HOOKS_TOKEN, TEST_PAIRING_MAX_PENDING, TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from './test/contract/constants.ts';
 
 /** A workerd project running `test/<name>/**` against the real Worker with the given miniflare options. */
 type PoolOptions = Exclude<Parameters<typeof cloudflareTest>[0], (...args: never[]) => unknown>;
@@ -46,6 +46,7 @@ export default defineConfig(async () => {
             EDGECLAW_QUEUE_DROP: TEST_QUEUE_DROP,
             EDGECLAW_GATEWAY_CREDENTIALS: TEST_CREDENTIALS,
             EDGECLAW_HOOKS_TOKEN: TEST_HOOKS_TOKEN,
+            EDGECLAW_PAIRING_MAX_PENDING: String(TEST_PAIRING_MAX_PENDING),
             EDGECLAW_AGENT_RUNNER: 'record',
           },
         }, 30_000),

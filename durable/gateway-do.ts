@@ -16,6 +16,11 @@ import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts'
 import { GatewayControl } from '../src/gateway/control.ts';
 import { runControl, type ControlCall, type ControlHub, type ControlReply } from '../src/gateway/control-hub.ts';
 import { gatewayPolicyOf } from '../src/gateway/policy.ts';
+import { settingsOf } from '../src/config/settings.ts';
+import { PairingStore } from '../src/gateway/pairing-store.ts';
+import { DeviceGate } from '../src/gateway/device-gate.ts';
+import { DeviceService } from '../src/gateway/device-service.ts';
+import type { DeviceHub } from '../src/gateway/device-hub.ts';
 import { EDGECLAW_VERSION } from '../src/version.ts';
 import { storeBudget } from '../src/defender/virustotal.ts';
 import { generateAttestationKey, signAttestation, type Attestation, type AttestationPayload, type StoredAttestationKey } from '../src/defender/attest.ts';
@@ -47,6 +52,9 @@ function waitFor(waiters: Map<string, Set<() => void>>, key: string, ms: number)
 export class GatewayDO extends DurableObject<Env> implements Hub {
   readonly #store: GatewayStore;
   readonly #approvals: ApprovalStore;
+  readonly #pairing: PairingStore;
+  readonly #gate: DeviceGate;
+  readonly #devices: DeviceService;
   readonly #memory: MemoryStore;
   readonly #oauth: OAuthStore;
   /** One refresh per provider at a time (every session asking at once shares it). */
@@ -67,6 +75,11 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     this.#memory = new MemoryStore(ctx.storage.sql);
     this.#oauth = new OAuthStore(ctx.storage.sql);
     this.#policy = gatewayPolicyOf(env);
+    const pairing = settingsOf(env).gateway.nodes.pairing;
+    this.#pairing = new PairingStore(ctx.storage.sql, pairing);
+    const announce = (event: string, payload: unknown) => this.#announce(event, payload);
+    this.#gate = new DeviceGate(this.#pairing, { autoApproveLocal: pairing.autoApproveLocal, announce });
+    this.#devices = new DeviceService(this.#pairing, { sockets: () => this.ctx.getWebSockets() as unknown as GatewaySocket[], announce, now: () => Date.now() });
     this.#control = new GatewayControl({
       env,
       sql: ctx.storage.sql,
@@ -80,6 +93,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
       this.#approvals.migrate();
       this.#memory.migrate();
       this.#oauth.migrate();
+      this.#pairing.migrate();
       await this.#control.start();
     });
   }
@@ -92,10 +106,13 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Accepts a socket (both hosts): hibernatable, challenge sent, tick alarm armed. */
-  async acceptSocket(ws: WebSocket, remote: string): Promise<void> {
+  /**
+   * Accepts a socket (both hosts): hibernatable, challenge sent, tick alarm armed. `directLocal` is the
+   * host's word that the peer is loopback with no proxy in between (Node only; Workers never say so).
+   */
+  async acceptSocket(ws: WebSocket, remote: string, directLocal = false): Promise<void> {
     this.ctx.acceptWebSocket(ws);
-    openConnection(ws as unknown as GatewaySocket, remote, Date.now());
+    openConnection(ws as unknown as GatewaySocket, remote, Date.now(), directLocal);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.#policy.tickIntervalMs);
   }
 
@@ -121,6 +138,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
    */
   override async alarm(): Promise<void> {
     await this.#expireApprovals();
+    this.#devices.expire();
     await this.#control.runDue();
     const sockets = this.ctx.getWebSockets();
     const ts = Date.now();
@@ -163,7 +181,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   async presence(): Promise<PresenceEntry[]> {
     const self: PresenceEntry = { ts: Date.now(), host: 'edgeclaw', version: EDGECLAW_VERSION, mode: 'gateway', reason: 'self', roles: ['gateway'] };
     const clients = this.ctx.getWebSockets().map((ws) => attachmentOf(ws as unknown as GatewaySocket)).filter((a) => a.authed).slice(0, 500);
-    return [self, ...clients.map((a) => ({ ts: a.openedAt, ...(a.clientVersion ? { version: a.clientVersion } : {}), ...(a.platform ? { platform: a.platform } : {}), ...(a.clientMode ? { mode: a.clientMode } : {}), ...(a.instanceId ? { instanceId: a.instanceId } : {}), roles: [a.role ?? 'operator'], scopes: a.scopes ?? [] }))];
+    return [self, ...clients.map((a) => ({ ts: a.openedAt, ...(a.deviceId ? { deviceId: a.deviceId } : {}), ...(a.clientVersion ? { version: a.clientVersion } : {}), ...(a.platform ? { platform: a.platform } : {}), ...(a.clientMode ? { mode: a.clientMode } : {}), ...(a.instanceId ? { instanceId: a.instanceId } : {}), roles: [a.role ?? 'operator'], scopes: a.scopes ?? [] }))];
   }
 
   async broadcast(event: string, payload: unknown): Promise<void> {
@@ -173,6 +191,44 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   /** Broadcasts several events in order (one call per batch from a run). */
   async broadcastBatch(events: readonly { event: string; payload: unknown }[]): Promise<void> {
     for (const e of events.slice(0, 256)) await this.broadcast(e.event, e.payload);
+  }
+
+  /** Pairing events go out as dropIfSlow, like the reference. */
+  #announce(event: string, payload: unknown): void {
+    for (const ws of this.ctx.getWebSockets()) sendEvent(ws as unknown as GatewaySocket, event, payload, this.#policy, { dropIfSlow: true });
+  }
+
+  // DeviceHub over RPC (prototype methods: workerd exposes only those to stubs).
+  async pairingList(): ReturnType<DeviceHub['pairingList']> {
+    return this.#devices.pairingList();
+  }
+
+  async pairingApprove(...a: Parameters<DeviceHub['pairingApprove']>): ReturnType<DeviceHub['pairingApprove']> {
+    return this.#devices.pairingApprove(...a);
+  }
+
+  async pairingReject(...a: Parameters<DeviceHub['pairingReject']>): ReturnType<DeviceHub['pairingReject']> {
+    return this.#devices.pairingReject(...a);
+  }
+
+  async deviceRemove(...a: Parameters<DeviceHub['deviceRemove']>): ReturnType<DeviceHub['deviceRemove']> {
+    return this.#devices.deviceRemove(...a);
+  }
+
+  async deviceRename(...a: Parameters<DeviceHub['deviceRename']>): ReturnType<DeviceHub['deviceRename']> {
+    return this.#devices.deviceRename(...a);
+  }
+
+  async deviceTokenRotate(...a: Parameters<DeviceHub['deviceTokenRotate']>): ReturnType<DeviceHub['deviceTokenRotate']> {
+    return this.#devices.deviceTokenRotate(...a);
+  }
+
+  async deviceTokenRevoke(...a: Parameters<DeviceHub['deviceTokenRevoke']>): ReturnType<DeviceHub['deviceTokenRevoke']> {
+    return this.#devices.deviceTokenRevoke(...a);
+  }
+
+  async nodes(): ReturnType<DeviceHub['nodes']> {
+    return this.#devices.nodes();
   }
 
   async trackRun(run: TrackedRun): Promise<void> {
@@ -401,6 +457,7 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
       registry: METHODS,
       policy: this.#policy,
       limiter: this.#store,
+      devices: this.#gate,
       now: () => Date.now(),
       onAuthenticated: () => this.#presenceChanged(),
       owesFinal: async (runId, connId, requestId) => {

@@ -46,6 +46,17 @@ export function clientAddress(req: { socket: { remoteAddress?: string | undefine
   return forwarded.split(',').map((s) => s.trim()).filter(Boolean).pop() ?? peer;
 }
 
+/**
+ * True when the peer is a loopback address and no proxy header is present: the only connects that
+ * `gateway.nodes.pairing.autoApproveLocal` may approve (a local reverse proxy makes every client look local).
+ */
+export function isDirectLocal(req: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> }): boolean {
+  const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const loopback = peer === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(peer);
+  const proxied = ['x-forwarded-for', 'x-real-ip', 'forwarded', 'x-forwarded-host', 'cf-connecting-ip'].some((h) => req.headers[h] !== undefined);
+  return loopback && !proxied;
+}
+
 /** Starts everything; resolves once the socket listens and alarms run. */
 export async function startServer(
   config: Config,
@@ -138,7 +149,7 @@ export async function startServer(
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         METRICS.gatewayConnections.inc({ transport: 'ws' });
-        host.acceptWebSocket('GATEWAY', 'main', ws, 'acceptSocket', clientAddress(req, config.gateway.trustedProxies)).catch((err: unknown) => {
+        host.acceptWebSocket('GATEWAY', 'main', ws, 'acceptSocket', clientAddress(req, config.gateway.trustedProxies), isDirectLocal(req)).catch((err: unknown) => {
           log.error('websocket accept failed', { err });
           ws.close(1011, 'internal error');
         });

@@ -58,6 +58,11 @@ export interface Vars {
   readonly EDGECLAW_GATEWAY_MAX_PAYLOAD?: string;
   readonly EDGECLAW_GATEWAY_MAX_BUFFERED_BYTES?: string;
   readonly EDGECLAW_GATEWAY_TICK_MS?: string;
+  /** Device pairing (`gateway.nodes.pairing.*`): local auto-approval, pending cap and TTL, paired cap. */
+  readonly EDGECLAW_PAIRING_AUTO_APPROVE_LOCAL?: string;
+  readonly EDGECLAW_PAIRING_MAX_PENDING?: string;
+  readonly EDGECLAW_PAIRING_TTL_MS?: string;
+  readonly EDGECLAW_PAIRING_MAX_PAIRED?: string;
   readonly EDGECLAW_AGENT_RUNNER?: string;
   /** Signed defender policy bundle (envelope JSON); verified against EDGECLAW_POLICY_TRUST before use. */
   readonly EDGECLAW_POLICY_BUNDLE?: string;

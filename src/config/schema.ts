@@ -63,8 +63,36 @@ export const ConfigSchema = z.strictObject({
         .default(false),
       /** Node: peers whose X-Forwarded-For is trusted for the client address (e.g. a local nginx). */
       trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()])).max(64).default([]),
+      /** Device and node pairing (reference key `gateway.nodes.pairing`; see README, Security model). */
+      nodes: z
+        .strictObject({
+          pairing: z
+            .strictObject({
+              /** Approve a new device at once when it connects over direct loopback with valid shared auth. */
+              autoApproveLocal: z
+                .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+                .transform((v) => v === true || v === 'true' || v === '1')
+                .default(true),
+              /** Pending pairing requests at most; beyond it new devices are refused until one expires or is resolved. */
+              maxPending: positiveInt(10_000).default(64),
+              /** A pending request is dropped after this long (ms). */
+              pendingTtlMs: positiveInt(7 * 86_400_000).default(300_000),
+              /** Paired devices at most; approving one more is refused. */
+              maxPaired: positiveInt(100_000).default(1_000),
+            })
+            .default({ autoApproveLocal: true, maxPending: 64, pendingTtlMs: 300_000, maxPaired: 1_000 }),
+        })
+        .default({ pairing: { autoApproveLocal: true, maxPending: 64, pendingTtlMs: 300_000, maxPaired: 1_000 } }),
     })
-    .default({ credentials: [], maxPayload: 1024 * 1024, maxBufferedBytes: 8 * 1024 * 1024, tickIntervalMs: 30_000, openaiHttp: false, trustedProxies: [] }),
+    .default({
+      credentials: [],
+      maxPayload: 1024 * 1024,
+      maxBufferedBytes: 8 * 1024 * 1024,
+      tickIntervalMs: 30_000,
+      openaiHttp: false,
+      trustedProxies: [],
+      nodes: { pairing: { autoApproveLocal: true, maxPending: 64, pendingTtlMs: 300_000, maxPaired: 1_000 } },
+    }),
   agent: z
     .strictObject({
       /** `model` answers each turn with the configured models; `record` only records turns (the agent is paused). */
@@ -184,6 +212,10 @@ export const ENV_OVERRIDES = {
   EDGECLAW_GATEWAY_MAX_PAYLOAD: 'gateway.maxPayload',
   EDGECLAW_GATEWAY_MAX_BUFFERED_BYTES: 'gateway.maxBufferedBytes',
   EDGECLAW_GATEWAY_TICK_MS: 'gateway.tickIntervalMs',
+  EDGECLAW_PAIRING_AUTO_APPROVE_LOCAL: 'gateway.nodes.pairing.autoApproveLocal',
+  EDGECLAW_PAIRING_MAX_PENDING: 'gateway.nodes.pairing.maxPending',
+  EDGECLAW_PAIRING_TTL_MS: 'gateway.nodes.pairing.pendingTtlMs',
+  EDGECLAW_PAIRING_MAX_PAIRED: 'gateway.nodes.pairing.maxPaired',
   EDGECLAW_QUEUE_CAP: 'queue.cap',
   EDGECLAW_QUEUE_MODE: 'queue.mode',
   EDGECLAW_QUEUE_DROP: 'queue.drop',

@@ -9,6 +9,8 @@ import type { Env } from '../env.ts';
 import { GatewayError, type ErrorShape } from '../errors.ts';
 import { EDGECLAW_VERSION } from '../version.ts';
 import { anyCredential, authenticate } from './credentials.ts';
+import type { DeviceGate } from './device-gate.ts';
+import { clientMetaOf, pairingRefusal, proveDevice } from './connect-device.ts';
 import { ConnectParamsSchema, MIN_PROBE_PROTOCOL, PROTOCOL_VERSION, RequestFrameSchema, type EventFrame, type ResponseFrame } from './frames.ts';
 import type { Hub, MethodContext, MethodRegistry, TwoPhase } from './registry.ts';
 import { mayReceive, negotiateScopes, type OperatorScope, type Role } from './scopes.ts';
@@ -16,7 +18,7 @@ import { mayReceive, negotiateScopes, type OperatorScope, type Role } from './sc
 /** Largest frame accepted before the handshake completes (reference MAX_PREAUTH_PAYLOAD_BYTES). */
 export const MAX_PREAUTH_PAYLOAD_BYTES = 65_536;
 /** Events this gateway emits (hello-ok `features.events`). */
-export const GATEWAY_EVENTS = ['connect.challenge', 'tick', 'health', 'heartbeat', 'presence', 'shutdown', 'chat', 'agent', 'sessions.changed', 'session.message', 'config.changed', 'cron', 'defender.decision'];
+export const GATEWAY_EVENTS = ['connect.challenge', 'tick', 'health', 'heartbeat', 'presence', 'shutdown', 'chat', 'agent', 'sessions.changed', 'session.message', 'config.changed', 'cron', 'defender.decision', 'device.pair.requested', 'device.pair.resolved', 'device.pair.changed', 'node.pair.requested', 'node.pair.resolved'];
 
 /** Per-connection state kept in the socket attachment. */
 export interface Attachment {
@@ -35,6 +37,11 @@ export interface Attachment {
   platform?: string;
   instanceId?: string;
   caps?: string[];
+  /** The socket came straight from loopback (set by the host at accept; never from the client). */
+  local?: boolean;
+  /** Verified device identity of this connection, and how it authenticated. */
+  deviceId?: string;
+  authMethod?: 'token' | 'password' | 'device-token';
 }
 
 /** The socket surface the protocol needs (workerd WebSocket and the Node host's socket both provide it). */
@@ -69,6 +76,8 @@ export interface ConnectionDeps {
   registry: MethodRegistry;
   policy: GatewayPolicy;
   limiter: AuthLimiter;
+  /** Device pairing and per-device tokens (connects with a `device` block). */
+  devices: Pick<DeviceGate, 'admit' | 'checkToken'>;
   /** Records that the final response of a two-phase method is owed to this socket. */
   owesFinal(runId: string, connId: string, requestId: string): Promise<void>;
   /** hello-ok snapshot (presence, health, uptime). */
@@ -84,8 +93,8 @@ export function attachmentOf(sock: GatewaySocket): Attachment {
 }
 
 /** Starts a connection: records its attachment and sends `connect.challenge` (no seq). */
-export function openConnection(sock: GatewaySocket, remote: string, now: number): Attachment {
-  const att: Attachment = { v: 1, connId: crypto.randomUUID(), nonce: crypto.randomUUID(), remote, openedAt: now, authed: false, seq: 0 };
+export function openConnection(sock: GatewaySocket, remote: string, now: number, local = false): Attachment {
+  const att: Attachment = { v: 1, connId: crypto.randomUUID(), nonce: crypto.randomUUID(), remote, openedAt: now, authed: false, seq: 0, ...(local ? { local } : {}) };
   sock.serializeAttachment(att);
   send(sock, { type: 'event', event: 'connect.challenge', payload: { nonce: att.nonce, ts: now } });
   return att;
@@ -234,7 +243,13 @@ async function handshake(sock: GatewaySocket, att: Attachment, id: string, metho
       retryAfterMs: wait,
     }, { ...close, reason: 'unauthorized: rate limited' });
   }
-  const token = p.auth?.token ?? p.auth?.deviceToken;
+  const role: Role = p.role === 'node' ? 'node' : 'operator';
+  const proof = await proveDevice(p, role, att.nonce, now);
+  if (proof && 'error' in proof) return fail(sock, id, proof.error, proof.close);
+  const device = proof;
+  // Without a device, a deviceToken field can only be a shared token (older clients put it there).
+  const token = p.auth?.token ?? (device ? undefined : p.auth?.deviceToken);
+  const deviceToken = device ? (p.auth?.deviceToken ?? p.auth?.token) : undefined;
   const password = p.auth?.password;
   const authFail = (code: string, authReason: string, message: string) => {
     deps.limiter.recordFailure(att.remote, now);
@@ -243,17 +258,38 @@ async function handshake(sock: GatewaySocket, att: Attachment, id: string, metho
   if (!(await anyCredential(deps.env))) {
     return fail(sock, id, { code: 'INVALID_REQUEST', message: 'unauthorized: gateway auth is not configured (set EDGECLAW_GATEWAY_TOKEN)', details: { code: 'AUTH_TOKEN_NOT_CONFIGURED', authReason: 'token_not_configured', recommendedNextStep: 'review_auth_configuration' } }, { ...close, reason: 'unauthorized: auth not configured' });
   }
-  if (token === undefined && password === undefined) return authFail('AUTH_TOKEN_MISSING', 'token_missing', 'unauthorized: gateway token missing (set gateway.remote.token or pass --token)');
-  const principal = await authenticate(deps.env, { ...(token !== undefined ? { token } : {}), ...(password !== undefined ? { password } : {}) });
-  if (!principal) {
+  if (token === undefined && password === undefined && deviceToken === undefined) return authFail('AUTH_TOKEN_MISSING', 'token_missing', 'unauthorized: gateway token missing (set gateway.remote.token or pass --token)');
+  const principal = token !== undefined || password !== undefined ? await authenticate(deps.env, { ...(token !== undefined ? { token } : {}), ...(password !== undefined ? { password } : {}) }) : null;
+  const grant = !principal && device && deviceToken !== undefined ? await deps.devices.checkToken(device.deviceId, role, deviceToken) : null;
+  if (!principal && !grant) {
+    if (device && p.auth?.deviceToken !== undefined) return authFail('AUTH_DEVICE_TOKEN_MISMATCH', 'device_token_mismatch', 'unauthorized: device token mismatch (rotate it with device.token.rotate, or pair again)');
     return password !== undefined && token === undefined
       ? authFail('AUTH_PASSWORD_MISMATCH', 'password_mismatch', 'unauthorized: gateway password mismatch')
       : authFail('AUTH_TOKEN_MISMATCH', 'token_mismatch', 'unauthorized: gateway token mismatch (set gateway.remote.token to match the gateway token)');
   }
-  const role: Role = p.role === 'node' ? 'node' : 'operator';
-  if (role !== principal.role) return authFail('AUTH_UNAUTHORIZED', 'role_mismatch', `unauthorized: this credential is not allowed the ${role} role`);
+  if (principal && role !== principal.role) return authFail('AUTH_UNAUTHORIZED', 'role_mismatch', `unauthorized: this credential is not allowed the ${role} role`);
   deps.limiter.recordSuccess(att.remote);
-  const scopes = role === 'operator' ? negotiateScopes(principal.granted, p.scopes) : [];
+  const authMethod = principal ? principal.method : 'device-token';
+  let scopes: OperatorScope[] = principal && role === 'operator' ? negotiateScopes(principal.granted, p.scopes) : [];
+  let issued: { deviceToken: string; issuedAtMs: number } | null = null;
+  if (device) {
+    const admitted = await deps.devices.admit({
+      device,
+      role,
+      authMethod,
+      wanted: principal ? (p.scopes && p.scopes.length > 0 ? scopes : undefined) : p.scopes,
+      credentialScopes: principal ? principal.granted : grant!.scopes,
+      client: clientMetaOf(p, role, att.remote),
+      directLocal: att.local === true,
+      now,
+    });
+    if (admitted.kind !== 'ok') {
+      const refusal = pairingRefusal(admitted, device.deviceId, role);
+      return fail(sock, id, refusal.error, refusal.close);
+    }
+    scopes = admitted.scopes;
+    if (admitted.deviceToken) issued = { deviceToken: admitted.deviceToken, issuedAtMs: admitted.issuedAtMs ?? now };
+  }
   Object.assign(att, {
     authed: true,
     role,
@@ -264,6 +300,8 @@ async function handshake(sock: GatewaySocket, att: Attachment, id: string, metho
     platform: p.client.platform,
     ...(p.client.instanceId ? { instanceId: p.client.instanceId } : {}),
     caps: (p.caps ?? []).slice(0, 32),
+    authMethod,
+    ...(device ? { deviceId: device.deviceId } : {}),
   } satisfies Partial<Attachment>);
   sock.serializeAttachment(att);
   send(sock, {
@@ -276,7 +314,7 @@ async function handshake(sock: GatewaySocket, att: Attachment, id: string, metho
       server: { version: EDGECLAW_VERSION, connId: att.connId },
       features: { methods: deps.registry.advertised(), events: GATEWAY_EVENTS },
       snapshot: await deps.snapshot(),
-      auth: { role, scopes, method: principal.method },
+      auth: { role, scopes, method: authMethod, ...(issued ?? {}) },
       policy: { maxPayload: deps.policy.maxPayload, maxBufferedBytes: deps.policy.maxBufferedBytes, tickIntervalMs: deps.policy.tickIntervalMs },
     },
   });

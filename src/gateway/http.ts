@@ -16,6 +16,7 @@ import { controlPage, prefersHtml } from '../control/routes.ts';
 import { openaiRoutes } from './openai-http.ts';
 import type { Hub, MethodContext } from './registry.ts';
 import { controlHubOf } from './control-hub.ts';
+import { deviceHubOf } from './device-hub.ts';
 
 /** The hub over RPC to the one GatewayDO (what HTTP-dispatched methods use). */
 export function hubOf(env: Env): Hub {
@@ -34,6 +35,7 @@ export function hubOf(env: Env): Hub {
     oauthList: () => stub().oauthList(),
     oauthLogout: (provider) => stub().oauthLogout(provider),
     ...controlHubOf(stub),
+    ...deviceHubOf(stub),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Attestation, AttestationPayload } from '../defender/attest.ts';
 import type { LoginView } from './oauth-store.ts';
 import type { OAuthDeviceConfig } from '../providers/oauth-device.ts';
 import type { ControlHub } from './control-hub.ts';
+import type { DeviceHub } from './device-hub.ts';
 import { requiredScope, scopeSatisfied } from './scopes.ts';
 
 /** Who is calling, as the connection negotiated it. */
@@ -24,7 +25,7 @@ export interface Caller {
 }
 
 /** Gateway-wide facilities a method may use (implemented by GatewayDO, or by a stub of it over HTTP). */
-export interface Hub extends ControlHub {
+export interface Hub extends ControlHub, DeviceHub {
   /** Presence entries of connected clients plus the gateway itself. */
   presence(): Promise<PresenceEntry[]>;
   /** Broadcasts an event to every socket allowed to receive it. */
@@ -58,6 +59,7 @@ export interface PresenceEntry {
   mode?: string;
   reason?: string;
   instanceId?: string;
+  deviceId?: string;
   roles?: string[];
   scopes?: string[];
   text?: string;

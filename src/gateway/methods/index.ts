@@ -3,6 +3,8 @@ import { MethodRegistry } from '../registry.ts';
 import { agent, agentWait, chatHistory, chatSend, sessionsList } from './chat.ts';
 import { execApprovalList, execApprovalResolve } from './approvals.ts';
 import { logsTail } from './logs.ts';
+import { DEVICE_METHODS } from './devices.ts';
+import { NODE_METHODS } from './nodes.ts';
 import { defenderAttest } from './defender.ts';
 import { AUTH_METHODS } from './auth.ts';
 import { SESSION_METHODS } from './sessions.ts';
@@ -16,4 +18,4 @@ import { MESSAGING_METHODS } from './messaging.ts';
 import { USAGE_METHODS } from './usage.ts';
 
 /** The registry both transports (WebSocket and POST /rpc) dispatch through. */
-export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS, ...CONFIG_METHODS, ...USAGE_METHODS, ...CRON_METHODS, ...MESSAGING_METHODS, ...AUTH_METHODS, ...CHANNEL_METHODS]);
+export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS, ...CONFIG_METHODS, ...USAGE_METHODS, ...CRON_METHODS, ...MESSAGING_METHODS, ...AUTH_METHODS, ...CHANNEL_METHODS, ...DEVICE_METHODS, ...NODE_METHODS]);
