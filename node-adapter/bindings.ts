@@ -10,7 +10,7 @@ import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
 import type { LogTail } from '../src/logs.ts';
 import { createNodeTools } from './tools/index.ts';
-import { createHostMetrics } from './host-metrics.ts';
+import { createHostMetrics, type NodeHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
 import type { NodeD1Database } from './d1.ts';
@@ -51,7 +51,7 @@ const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|[A-Z][A-Z0
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
-  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string },
+  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; hostMetrics?: NodeHostMetrics },
 ): Env {
   const providerEnv = Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v));
   const env: Record<string, unknown> = {
@@ -65,7 +65,7 @@ export function createBindings(
     EDGECLAW_SLACK: JSON.stringify(config.channels.slack),
     EDGECLAW_WHATSAPP: JSON.stringify(config.channels.whatsapp),
     CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
-    HOST_METRICS: createHostMetrics(),
+    HOST_METRICS: deps.hostMetrics ?? createHostMetrics({ memorySampleSecs: config.runtime.memorySampleSecs }),
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
   };

@@ -14,6 +14,7 @@ import type { Config } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
 import type { LogTail } from '../src/logs.ts';
 import { createBindings, tokenDigest } from './bindings.ts';
+import { createHostMetrics } from './host-metrics.ts';
 import { NodeD1Database } from './d1.ts';
 import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
 import { DurableObjectHost } from './do-host.ts';
@@ -65,6 +66,8 @@ export async function startServer(
       log,
     });
     cleanups.unshift(() => host.close(0));
+    const hostMetrics = createHostMetrics({ memorySampleSecs: config.runtime.memorySampleSecs });
+    cleanups.unshift(() => hostMetrics.stop());
     const workspace = join(dataDir, 'workspace');
     mkdirSync(workspace, { recursive: true, mode: 0o700 });
     const env = createBindings(config, {
@@ -73,6 +76,7 @@ export async function startServer(
       adminTokenDigest: token.digest,
       processEnv: process.env,
       workspace,
+      hostMetrics,
       ...(opts.logs ? { logs: opts.logs } : {}),
     });
 
@@ -127,6 +131,7 @@ export async function startServer(
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     state.listening = true;
     host.start();
+    hostMetrics.start();
     if (config.channels.telegram.accounts.length > 0 || process.env.TELEGRAM_BOT_TOKEN) {
       const { startTelegramAccounts } = await import('../src/channels/telegram/startup.ts');
       log.info('telegram accounts', { accounts: await startTelegramAccounts(env) });
@@ -142,6 +147,7 @@ export async function startServer(
       close() {
         closing ??= (async () => {
           state.closing = true;
+          hostMetrics.stop();
           const deadline = Date.now() + config.shutdownTimeoutMs;
           const stopped = new Promise<void>((r) => server.close(() => r()));
           if ('closeIdleConnections' in server) server.closeIdleConnections();

@@ -137,6 +137,13 @@ export const ConfigSchema = z.strictObject({
     .default({ maxActive: 256, idleEvictMs: 60_000 }),
   /** Node host: how long SIGTERM waits for in-flight work before closing storage. */
   shutdownTimeoutMs: positiveInt(600_000).default(10_000),
+  runtime: z
+    .strictObject({
+      memorySampleSecs: nonNegativeInt(86_400)
+        .default(30)
+        .describe('Node: seconds between RSS/heap samples shown in `status` and `/metrics` (the last 120 are kept); `0` turns sampling off'),
+    })
+    .default({ memorySampleSecs: 30 }),
 });
 
 /** A fully defaulted, validated config. */
@@ -171,6 +178,7 @@ export const ENV_OVERRIDES = {
   EDGECLAW_DO_MAX_ACTIVE: 'durableObjects.maxActive',
   EDGECLAW_DO_IDLE_EVICT_MS: 'durableObjects.idleEvictMs',
   EDGECLAW_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
+  EDGECLAW_MEMORY_SAMPLE_SECS: 'runtime.memorySampleSecs',
 } as const satisfies Record<string, string>;
 
 /** One problem found in config input, phrased for a person: which key, what value, what was expected. */
