@@ -9,6 +9,7 @@ import { LimiterDO } from '../durable/limiter-do.ts';
 import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
 import type { LogTail } from '../src/logs.ts';
+import type { SetupHost } from '../src/wizard/steps.ts';
 import { createNodeTools } from './tools/index.ts';
 import { createHostMetrics, type NodeHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
@@ -51,7 +52,7 @@ const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|[A-Z][A-Z0
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
-  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; hostMetrics?: NodeHostMetrics },
+  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; hostMetrics?: NodeHostMetrics; setup?: SetupHost },
 ): Env {
   const providerEnv = Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v));
   const env: Record<string, unknown> = {
@@ -68,6 +69,7 @@ export function createBindings(
     HOST_METRICS: deps.hostMetrics ?? createHostMetrics({ memorySampleSecs: config.runtime.memorySampleSecs }),
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
+    ...(deps.setup ? { SETUP: deps.setup } : {}),
   };
   env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
   env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);

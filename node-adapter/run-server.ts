@@ -47,6 +47,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     server = await startServer(loaded.config, {
       log,
       logs: ring,
+      configFile: loaded.file,
       onTokenGenerated: (token, file, url) =>
         process.stderr.write(
           `\nedgeclaw: generated a gateway admin token. It is shown only this once; only its SHA-256 is stored (${file}).\n\n` +

@@ -15,6 +15,8 @@ import type { Logger } from '../src/log.ts';
 import type { LogTail } from '../src/logs.ts';
 import { createBindings, tokenDigest } from './bindings.ts';
 import { createHostMetrics } from './host-metrics.ts';
+import { DATA_DIR_CONFIG } from './config.ts';
+import { createSetupWriter } from './setup-writer.ts';
 import { NodeD1Database } from './d1.ts';
 import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
 import { DurableObjectHost } from './do-host.ts';
@@ -46,7 +48,7 @@ export function clientAddress(req: { socket: { remoteAddress?: string | undefine
 /** Starts everything; resolves once the socket listens and alarms run. */
 export async function startServer(
   config: Config,
-  opts: { log: Logger; logs?: LogTail; onTokenGenerated?: (token: string, file: string, url: string) => void },
+  opts: { log: Logger; logs?: LogTail; configFile?: string | null; onTokenGenerated?: (token: string, file: string, url: string) => void },
 ): Promise<RunningServer> {
   const { log } = opts;
   const dataDir = ensureDataDir(config.dataDir);
@@ -77,6 +79,8 @@ export async function startServer(
       processEnv: process.env,
       workspace,
       hostMetrics,
+      // wizard.* writes where this server reads its config (or the data dir's edgeclaw.json5, read on next start).
+      setup: createSetupWriter(opts.configFile ?? join(dataDir, DATA_DIR_CONFIG)),
       ...(opts.logs ? { logs: opts.logs } : {}),
     });
 

@@ -12,6 +12,7 @@ import type { SlackVars } from './channels/slack/config.ts';
 import type { WhatsAppVars } from './channels/whatsapp/config.ts';
 import type { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import type { ToolDefinition } from './tools/types.ts';
+import type { SetupHost } from './wizard/steps.ts';
 
 /** What the host can do; tools refuse a missing capability with a clear error instead of sniffing the runtime. */
 export interface Capabilities {
@@ -85,6 +86,8 @@ export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars {
   readonly LOGS?: LogTail;
   /** Host figures for /metrics (Node: memory re-sampled every memorySampleSecs); absent on Workers. */
   readonly HOST_METRICS?: HostMetrics;
+  /** Applies a finished setup wizard (Node: merged into the config file, atomically, 0600); absent on Workers. */
+  readonly SETUP?: SetupHost;
   /** Declared by the host; absent means the Workers defaults (no exec, no local files). */
   readonly CAPABILITIES?: Capabilities;
 }
