@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$PURGE" = 1 ] && [ "$UNINSTALL" = 0 ]; then echo "install.sh: --purge only goes with --uninstall" >&2; exit 2; fi
+if [ "$DRY_RUN" = 1 ] && [ -z "$PREFIX" ]; then echo "install.sh: --dry-run needs --prefix DIR (files are still written, under DIR)" >&2; exit 2; fi
 if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
   echo "install.sh: run as root (sudo), or try it with --dry-run --prefix DIR" >&2
   exit 2

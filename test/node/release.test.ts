@@ -180,6 +180,7 @@ describe('systemd unit and install.sh', () => {
     if (process.getuid?.() !== 0) expect(spawnSync(script, [], { encoding: 'utf8' }).status).toBe(2);
     expect(spawnSync(script, ['--bogus'], { encoding: 'utf8' }).status).toBe(2);
     expect(spawnSync(script, ['--purge', '--dry-run'], { encoding: 'utf8' }).status).toBe(2);
+    expect(spawnSync(script, ['--dry-run'], { encoding: 'utf8' }).status).toBe(2);
   });
 
   it('install.sh --dry-run --prefix lays out /opt, /var/lib and /etc idempotently and prints the root-only steps', () => {
