@@ -5,6 +5,11 @@ import { WebSocketServer } from 'ws';
 
 const app = new Hono();
 app.get('/healthz', (c) => c.json({ ok: true }));
+// The Telegram bench's bare route: read the body, answer 200.
+app.post('/telegram/:account/webhook', async (c) => {
+  await c.req.text();
+  return c.json({ ok: true });
+});
 app.get(
   '/ws',
   upgradeWebSocket(() => ({

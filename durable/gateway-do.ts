@@ -7,12 +7,22 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env.ts';
 import { attachmentOf, closeQuietly, handleFrame, openConnection, sendEvent, type ConnectionDeps, type GatewayPolicy, type GatewaySocket } from '../src/gateway/connection.ts';
 import { GatewayStore } from '../src/gateway/gateway-store.ts';
+import { MemoryStore } from '../src/gateway/memory-store.ts';
+import { OAUTH_MAX_PENDING, OAuthStore, type LoginView, type StoredTokens } from '../src/gateway/oauth-store.ts';
+import { pollDeviceLogin, refreshTokens, startDeviceLogin, type OAuthDeviceConfig } from '../src/providers/oauth-device.ts';
 import { ApprovalStore, type Approval, type ApprovalDecision, type ApprovalRequest } from '../src/gateway/approvals.ts';
 import { METHODS } from '../src/gateway/methods/index.ts';
 import type { Hub, PresenceEntry, TrackedRun } from '../src/gateway/registry.ts';
+import { GatewayControl } from '../src/gateway/control.ts';
+import { runControl, type ControlCall, type ControlHub, type ControlReply } from '../src/gateway/control-hub.ts';
 import { gatewayPolicyOf } from '../src/gateway/policy.ts';
 import { EDGECLAW_VERSION } from '../src/version.ts';
+import { storeBudget } from '../src/defender/virustotal.ts';
+import { generateAttestationKey, signAttestation, type Attestation, type AttestationPayload, type StoredAttestationKey } from '../src/defender/attest.ts';
+import { vtLimitsOf } from '../src/defender/reputation.ts';
 
+/** Storage key of the attestation signing key. */
+const ATTEST_KEY = 'attest:key';
 /** Presence entries included in a hello-ok snapshot (the full list is `system-presence`). */
 const SNAPSHOT_PRESENCE_MAX = 64;
 /** Presence changes within this window go out as one `presence` event. */
@@ -37,20 +47,40 @@ function waitFor(waiters: Map<string, Set<() => void>>, key: string, ms: number)
 export class GatewayDO extends DurableObject<Env> implements Hub {
   readonly #store: GatewayStore;
   readonly #approvals: ApprovalStore;
+  readonly #memory: MemoryStore;
+  readonly #oauth: OAuthStore;
+  /** One refresh per provider at a time (every session asking at once shares it). */
+  readonly #refreshing = new Map<string, Promise<StoredTokens | null>>();
   readonly #approvalWaiters = new Map<string, Set<() => void>>();
   readonly #policy: GatewayPolicy;
   readonly #startedAt = Date.now();
   readonly #waiters = new Map<string, Set<() => void>>();
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** One key per object: concurrent first calls share the same generation. */
+  #attestKey: Promise<StoredAttestationKey> | null = null;
+  readonly #control: GatewayControl;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new GatewayStore(ctx.storage.sql);
     this.#approvals = new ApprovalStore(ctx.storage.sql);
+    this.#memory = new MemoryStore(ctx.storage.sql);
+    this.#oauth = new OAuthStore(ctx.storage.sql);
     this.#policy = gatewayPolicyOf(env);
+    this.#control = new GatewayControl({
+      env,
+      sql: ctx.storage.sql,
+      transaction: (fn) => ctx.storage.transactionSync(fn),
+      broadcast: (event, payload) => this.broadcast(event, payload),
+      armAt: (at) => this.#armAt(at),
+      now: () => Date.now(),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.#store.migrate();
       this.#approvals.migrate();
+      this.#memory.migrate();
+      this.#oauth.migrate();
+      await this.#control.start();
     });
   }
 
@@ -85,14 +115,50 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     this.#store.dropConnection(attachmentOf(ws as unknown as GatewaySocket).connId);
   }
 
-  /** Tick: every authenticated socket gets `tick {ts}`; re-armed while sockets remain. Also expires approvals. */
+  /**
+   * Tick: every authenticated socket gets `tick {ts}`; re-armed while sockets remain. Also expires
+   * approvals and fires due cron jobs (the alarm is re-armed for the next one).
+   */
   override async alarm(): Promise<void> {
     await this.#expireApprovals();
+    await this.#control.runDue();
     const sockets = this.ctx.getWebSockets();
     const ts = Date.now();
     for (const ws of sockets) sendEvent(ws as unknown as GatewaySocket, 'tick', { ts }, this.#policy, { dropIfSlow: true });
-    if (this.ctx.getWebSockets().length > 0) await this.ctx.storage.setAlarm(Date.now() + this.#policy.tickIntervalMs);
+    const next: number[] = [];
+    if (this.ctx.getWebSockets().length > 0) next.push(Date.now() + this.#policy.tickIntervalMs);
+    const cron = this.#control.nextWakeAt();
+    if (cron !== null) next.push(Math.max(cron, Date.now() + 1_000));
+    if (next.length > 0) await this.ctx.storage.setAlarm(Math.min(...next));
   }
+
+  /** Makes the alarm fire no later than `at`. */
+  async #armAt(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** RPC entry point of the control hub (src/gateway/control-hub.ts): errors come back as data. */
+  async control(call: ControlCall): Promise<ControlReply> {
+    return runControl(this, call);
+  }
+
+  // ControlHub (config, usage, cron, wake/heartbeats, send), called directly by methods dispatched here.
+  async configGet() { return this.#control.configGet(); }
+  async configWrite(mode: 'patch' | 'set', raw: string, baseHash: string) { return this.#control.configWrite(mode, raw, baseHash); }
+  async usageSummary(fromDay?: string, toDay?: string) { return this.#control.usageSummary(fromDay, toDay); }
+  async cronAdd(spec: Parameters<ControlHub['cronAdd']>[0]) { return this.#control.cronAdd(spec); }
+  async cronGet(id: string) { return this.#control.cronGet(id); }
+  async cronList(opts: Parameters<ControlHub['cronList']>[0]) { return this.#control.cronList(opts); }
+  async cronUpdate(id: string, patch: Parameters<ControlHub['cronUpdate']>[1]) { return this.#control.cronUpdate(id, patch); }
+  async cronRemove(id: string) { return this.#control.cronRemove(id); }
+  async cronRun(id: string, mode: Parameters<ControlHub['cronRun']>[1]) { return this.#control.cronRun(id, mode); }
+  async cronRuns(opts: Parameters<ControlHub['cronRuns']>[0]) { return this.#control.cronRuns(opts); }
+  async cronStatus() { return this.#control.cronStatus(); }
+  async wake(input: Parameters<ControlHub['wake']>[0]) { return this.#control.wake(input); }
+  async setHeartbeats(enabled: boolean) { return this.#control.setHeartbeats(enabled); }
+  async lastHeartbeat() { return this.#control.lastHeartbeat(); }
+  async sendMessage(params: Parameters<ControlHub['sendMessage']>[0]) { return this.#control.sendMessage(params); }
 
   async presence(): Promise<PresenceEntry[]> {
     const self: PresenceEntry = { ts: Date.now(), host: 'edgeclaw', version: EDGECLAW_VERSION, mode: 'gateway', reason: 'self', roles: ['gateway'] };
@@ -176,12 +242,118 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     this.#store.recordFailure(key, Date.now());
   }
 
+  /** Provider HTTP (IdP endpoints included) goes through the egress binding when one is configured. */
+  #oauthFetch = (url: string, init: RequestInit): Promise<Response> => (this.env.PROVIDER_FETCHER ? this.env.PROVIDER_FETCHER.fetch(url, init) : fetch(url, init));
+
+  /** Starts a device login for `provider` with its IdP config; refused past OAUTH_MAX_PENDING logins in flight. */
+  async oauthStart(provider: string, idp: OAuthDeviceConfig): Promise<LoginView | { error: string }> {
+    const now = Date.now();
+    this.#oauth.purge(now);
+    if (this.#oauth.pendingCount(now) >= OAUTH_MAX_PENDING) return { error: `${OAUTH_MAX_PENDING} logins are already in progress; finish or let one expire first` };
+    const login = await startDeviceLogin(idp, this.#oauthFetch, now);
+    const id = crypto.randomUUID();
+    this.#oauth.insert(id, provider, login, idp, now);
+    return this.#loginView(id)!;
+  }
+
+  #loginView(id: string): LoginView | null {
+    const l = this.#oauth.get(id);
+    if (!l) return null;
+    const { deviceCode: _d, codeVerifier: _v, tokenUrl: _t, clientId: _c, nextPollAt: _n, ...view } = l;
+    return view;
+  }
+
+  /** One poll step if it is time (the IdP's interval is honoured across callers); returns the login's state. */
+  async oauthPoll(loginId: string): Promise<(LoginView & { retryInMs: number }) | null> {
+    const l = this.#oauth.get(loginId);
+    if (!l) return null;
+    const now = Date.now();
+    if (l.status === 'pending' && now >= l.nextPollAt) {
+      // Mark the next slot first, so concurrent waiters do not poll the IdP twice.
+      this.#oauth.update(loginId, { status: 'pending' }, now);
+      const r = await pollDeviceLogin({ tokenUrl: l.tokenUrl, clientId: l.clientId, deviceAuthorizationUrl: l.tokenUrl, pkce: !!l.codeVerifier }, l, this.#oauthFetch, now);
+      if (r.status === 'ok') {
+        this.#oauth.saveTokens({ ...r.tokens, provider: l.provider, tokenUrl: l.tokenUrl, clientId: l.clientId, updatedAt: now });
+        this.#oauth.update(loginId, { status: 'ok' }, now);
+      } else if (r.status === 'pending') this.#oauth.update(loginId, { status: 'pending', intervalMs: r.intervalMs }, now);
+      else this.#oauth.update(loginId, { status: r.status, message: r.message }, now);
+    }
+    const after = this.#oauth.get(loginId)!;
+    return { ...this.#loginView(loginId)!, retryInMs: after.status === 'pending' ? Math.max(0, after.nextPollAt - Date.now()) : 0 };
+  }
+
+  /** The provider's access token, refreshed first when it expires within a minute; null when not logged in. */
+  async oauthAccessToken(provider: string): Promise<{ accessToken: string; resourceUrl?: string } | null> {
+    let t = this.#oauth.tokens(provider);
+    if (!t) return null;
+    if (t.expiresAt !== undefined && t.expiresAt - Date.now() < 60_000) {
+      if (!t.refreshToken) return null;
+      let pending = this.#refreshing.get(provider);
+      if (!pending) {
+        const current = t;
+        pending = refreshTokens(current, current.refreshToken!, this.#oauthFetch)
+          .then((fresh) => {
+            const next: StoredTokens = { ...fresh, provider, tokenUrl: current.tokenUrl, clientId: current.clientId, updatedAt: Date.now() };
+            this.#oauth.saveTokens(next);
+            return next;
+          })
+          .catch(() => null)
+          .finally(() => this.#refreshing.delete(provider));
+        this.#refreshing.set(provider, pending);
+      }
+      t = await pending;
+      if (!t) return null;
+    }
+    return { accessToken: t.accessToken, ...(t.resourceUrl ? { resourceUrl: t.resourceUrl } : {}) };
+  }
+
+  /** Logged-in providers (no secrets), and logout. */
+  async oauthList(): Promise<Array<{ provider: string; expiresAt: number | null; refreshable: boolean; updatedAt: number }>> {
+    return this.#oauth.list();
+  }
+  async oauthLogout(provider: string): Promise<boolean> {
+    return this.#oauth.deleteTokens(provider);
+  }
+
+  /** The `memory` tool's notes (per agent; bounded by MemoryStore). */
+  async memoryGet(agentId: string, key: string): Promise<string | null> {
+    return this.#memory.get(agentId, key);
+  }
+  async memorySet(agentId: string, key: string, value: string): Promise<{ ok: true } | { ok: false; error: string }> {
+    return this.#memory.set(agentId, key, value);
+  }
+  async memoryDelete(agentId: string, key: string): Promise<boolean> {
+    return this.#memory.delete(agentId, key);
+  }
+  async memoryList(agentId: string): Promise<Array<{ key: string; chars: number; updatedAt: number }>> {
+    return this.#memory.list(agentId);
+  }
+
+  /** Signs an attestation; the key is generated once and kept in this object's storage (never leaves it). */
+  async signAttestation(payload: AttestationPayload): Promise<Attestation> {
+    this.#attestKey ??= (async () => {
+      const stored = await this.ctx.storage.get<StoredAttestationKey>(ATTEST_KEY);
+      if (stored) return stored;
+      const created = await generateAttestationKey();
+      await this.ctx.storage.put(ATTEST_KEY, created);
+      return created;
+    })();
+    this.#attestKey.catch(() => (this.#attestKey = null));
+    return signAttestation(await this.#attestKey, payload);
+  }
+
+  /** Spends one VirusTotal request from the deployment-wide budget (one bucket for every isolate and session). */
+  async vtTake(now: number): Promise<{ ok: boolean; retryAfterMs: number }> {
+    return storeBudget(this.ctx.storage, vtLimitsOf(this.env)).take(now);
+  }
+
   async uptimeMs(): Promise<number> {
     return Date.now() - this.#startedAt;
   }
 
   /** Called by SessionDO when a run ends: records it, broadcasts chat/agent events, answers owed finals. */
-  async runFinished(run: { runId: string; sessionKey: string; status: 'ok' | 'error' | 'aborted'; text: string; error?: string; startedAt: number; events?: readonly { event: string; payload: unknown }[] }): Promise<void> {
+  async runFinished(run: { runId: string; sessionKey: string; status: 'ok' | 'error' | 'aborted'; text: string; error?: string; startedAt: number; events?: readonly { event: string; payload: unknown }[]; usage?: { model: string; inputTokens: number; outputTokens: number } }): Promise<void> {
+    if (run.usage) this.#control.recordUsage(run.usage.model, run.usage.inputTokens, run.usage.outputTokens);
     if (run.events) await this.broadcastBatch(run.events);
     const endedAt = Date.now();
     this.#store.trackRun({ runId: run.runId, sessionKey: run.sessionKey, status: 'running', acceptedAt: run.startedAt });

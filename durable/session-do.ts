@@ -12,7 +12,8 @@ import { SessionDriver, type LimiterPort, type SessionSnapshot } from '../src/sc
 import { SessionQueue, type HistoryEntry, type HistoryPage } from '../src/scheduler/session-queue.ts';
 import type { TurnRunner } from '../src/scheduler/turn-runner.ts';
 import type { DroppedItem, EnqueueInput, EnqueueResult, SessionOverrides } from '../src/scheduler/types.ts';
-import { recordSessionIndex } from '../src/storage/repos/sessions.ts';
+import { deleteSessionIndex, recordSessionIndex } from '../src/storage/repos/sessions.ts';
+import { ReplyLedger } from '../src/channels/reply-ledger.ts';
 
 export type { SessionSnapshot } from '../src/scheduler/session-driver.ts';
 
@@ -25,6 +26,8 @@ export class SessionDO extends DurableObject<Env> {
   #queue: SessionQueue;
   #driver: SessionDriver;
   #ready: Promise<void> | null = null;
+  /** Channel replies of interrupted runs wait to be settled (their notice sent, their draft finalised). */
+  #unsettled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,10 +73,14 @@ export class SessionDO extends DurableObject<Env> {
     this.#ready ??= this.ctx.blockConcurrencyWhile(async () => {
       this.ctx.storage.transactionSync(() => this.#queue.migrate());
       const interrupted = await this.#driver.recover();
+      // Recovery reports every run left running; the ones still running-or-queued were resumed, the rest
+      // are over for good and their channel replies are owed a notice (kept durable in the ledger).
+      const over = interrupted.filter((id) => !this.#queue.pending(1_000).some((i) => i.runId === id));
+      this.#unsettled = new ReplyLedger(this.ctx.storage.sql).markInterrupted(over) > 0;
       if (interrupted.length > 0) {
         createLogger(settingsOf(this.env).logLevel).warn('runs recovered after a restart (resumed once, then interrupted)', { session: this.#queue.sessionKey(), runs: interrupted });
-        if (this.#queue.head()) await this.#armAlarm(Date.now());
       }
+      if ((interrupted.length > 0 && this.#queue.head()) || this.#unsettled) await this.#armAlarm(Date.now());
     });
     return this.#ready;
   }
@@ -142,9 +149,39 @@ export class SessionDO extends DurableObject<Env> {
     return this.#driver.reset();
   }
 
+  /** Appends an assistant or system note to history without a run (`chat.inject`); returns its row id. */
+  async inject(sessionKey: string, role: 'assistant' | 'system', text: string): Promise<{ id: number; ts: number }> {
+    await this.#ensureReady();
+    const now = Date.now();
+    const id = this.ctx.storage.transactionSync(() => {
+      this.#queue.bindSessionKey(sessionKey);
+      this.#queue.history.append([{ role, text }], now);
+      return this.#queue.historyPage(1).entries.at(-1)?.id ?? 0;
+    });
+    this.#publishIndex();
+    return { id, ts: now };
+  }
+
+  /**
+   * `sessions.delete`: cancels queued turns and the active run, archives the history (bounded archive)
+   * and removes the session from the global index. Using the key again starts it afresh.
+   */
+  async remove(sessionKey: string): Promise<{ archived: number; aborted: number }> {
+    await this.#ensureReady();
+    const aborted = this.#driver.abort();
+    const { archived } = this.#driver.reset();
+    await deleteSessionIndex(this.env.DB, sessionKey);
+    return { archived, aborted: aborted.aborted.length + (aborted.activeAborted ? 1 : 0) };
+  }
+
   /** Drains due turns in order; re-arms for what is left. A throw makes the host retry the alarm. */
   override async alarm(): Promise<void> {
     await this.#ensureReady();
+    if (this.#unsettled) {
+      const { settleInterruptedReplies } = await import('../src/agent/channel-reply.ts');
+      this.#unsettled = (await settleInterruptedReplies(this.env, this.ctx.storage.sql)) > 0;
+      if (this.#unsettled) await this.#armAlarm(Date.now() + 30_000);
+    }
     const wakeAt = await this.#driver.drain();
     if (wakeAt !== null) await this.#armAlarm(Math.max(Date.now(), wakeAt));
     this.#publishIndex();

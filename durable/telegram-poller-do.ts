@@ -10,12 +10,15 @@ import { createLogger } from '../src/log.ts';
 import { findTelegramAccount } from '../src/channels/telegram/config.ts';
 import type { PollerHostOptions } from '../src/channels/telegram/poller-host.ts';
 import type { PollerStatus, TelegramPoller } from '../src/channels/telegram/polling.ts';
+import { applyDelta, emptyCounters, type TelegramCounterDelta, type TelegramCounters } from '../src/channels/telegram/status-counters.ts';
 
 /** Storage keys (mirrors POLLER_KEYS in poller-host.ts, which loads grammY; kept here so status reads stay light). */
 const POLLER_KEYS = { account: 'account', offset: 'offset', status: 'status' } as const;
 import type { TelegramBindings } from '../src/channels/telegram/routes.ts';
 
 const RUNNING = 'running';
+/** Storage key of the account's counters (both modes: this object is the account's status home). */
+const COUNTERS = 'counters';
 
 export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
   #poller: TelegramPoller | null = null;
@@ -60,6 +63,17 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
     const offset = (await this.ctx.storage.get<number>(POLLER_KEYS.offset)) ?? 0;
     const { initialStatus } = await import('../src/channels/telegram/polling.ts');
     return { ...(stored ?? initialStatus(account)), offset: Math.max(offset, stored?.offset ?? 0) };
+  }
+
+  /** Adds a batch of counted events (webhook updates, delivery/typing/draft failures) to the counters. */
+  async recordEvents(delta: TelegramCounterDelta): Promise<void> {
+    const current = (await this.ctx.storage.get<TelegramCounters>(COUNTERS)) ?? emptyCounters();
+    await this.ctx.storage.put(COUNTERS, applyDelta(current, delta));
+  }
+
+  /** The account's counters. */
+  async counters(): Promise<TelegramCounters> {
+    return (await this.ctx.storage.get<TelegramCounters>(COUNTERS)) ?? emptyCounters();
   }
 
   /** One poll step, then re-arm after its delay. Never overlaps itself (a second poll would 409). */

@@ -3,6 +3,7 @@
  * namespaces hosted in-process, and vars flattened from the validated config. Checked against src/env.ts.
  */
 import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { GatewayDO } from '../durable/gateway-do.ts';
 import { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import { LimiterDO } from '../durable/limiter-do.ts';
@@ -15,6 +16,7 @@ import { createHostMetrics, type NodeHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
 import type { NodeD1Database } from './d1.ts';
+import type { ConfigFilePort } from '../src/gateway/config-service.ts';
 
 /** Vars the app reads, as strings (the same names wrangler [vars] use on Workers). */
 function varsFrom(config: Config): Record<string, string> {
@@ -46,15 +48,33 @@ function credentialsVar(config: Config): string {
   );
 }
 
-/** Provider-related variables passed through from the process environment (keys stay in memory only). */
-const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|[A-Z][A-Z0-9_]*_API_KEY|CLOUDFLARE_(ACCOUNT_ID|GATEWAY_ID|API_TOKEN)|TELEGRAM_[A-Z_]+|SLACK_[A-Z_]+|WHATSAPP_[A-Z_]+)$/;
+/** Provider, VirusTotal and policy-bundle variables passed through from the process environment (keys stay in memory only). */
+const PROVIDER_ENV = /^(OPENAI_API_KEY|OPENAI_BASE_URL|EDGECLAW_MODEL|VIRUSTOTAL_BASE_URL|EDGECLAW_VT_(ON_UNAVAILABLE|PER_MINUTE|PER_DAY)|EDGECLAW_POLICY_(BUNDLE|TRUST)|[A-Z][A-Z0-9_]*_API_KEY|CLOUDFLARE_(ACCOUNT_ID|GATEWAY_ID|API_TOKEN)|TELEGRAM_[A-Z_]+|SLACK_[A-Z_]+|WHATSAPP_[A-Z_]+)$/;
+
+/**
+ * `EDGECLAW_POLICY_BUNDLE_FILE` / `EDGECLAW_POLICY_TRUST_FILE`: the signed bundle and its trust file read from
+ * disk at start (a file that cannot be read is a start-up error naming it; the inline vars win when both are set).
+ */
+function policyFiles(processEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['EDGECLAW_POLICY_BUNDLE', 'EDGECLAW_POLICY_TRUST'] as const) {
+    const file = processEnv[`${name}_FILE`];
+    if (!file || processEnv[name]) continue;
+    try {
+      out[name] = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`${name}_FILE=${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+  return out;
+}
 
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
-  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; hostMetrics?: NodeHostMetrics; setup?: SetupHost },
+  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; integrity?: Env['HOST_INTEGRITY']; configFile?: ConfigFilePort; hostMetrics?: NodeHostMetrics; setup?: SetupHost },
 ): Env {
-  const providerEnv = Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v));
+  const providerEnv = { ...Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v)), ...policyFiles(deps.processEnv ?? {}) };
   const env: Record<string, unknown> = {
     ...varsFrom(config),
     EDGECLAW_GATEWAY_TOKEN_HASH: deps.adminTokenDigest,
@@ -70,6 +90,8 @@ export function createBindings(
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
     ...(deps.setup ? { SETUP: deps.setup } : {}),
+    ...(deps.integrity ? { HOST_INTEGRITY: deps.integrity } : {}),
+    ...(deps.configFile ? { CONFIG_FILE: deps.configFile } : {}),
   };
   env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
   env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);

@@ -5,7 +5,8 @@
 import { ConfigError, formatProblem } from '../src/config/schema.ts';
 import { createLogger } from '../src/log.ts';
 import { LogRing } from '../src/logs.ts';
-import { loadConfig } from './config.ts';
+import { flagsToEnv, loadConfig } from './config.ts';
+import { createConfigFilePort } from './config-file-port.ts';
 import { startServer } from './server.ts';
 
 /** Runs the server until SIGTERM/SIGINT; resolves to the process exit code. */
@@ -47,7 +48,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     server = await startServer(loaded.config, {
       log,
       logs: ring,
-      configFile: loaded.file,
+      configFile: createConfigFilePort(loaded.file, { ...env, ...flagsToEnv(argv) }),
+      setupFile: loaded.file,
       onTokenGenerated: (token, file, url) =>
         process.stderr.write(
           `\nedgeclaw: generated a gateway admin token. It is shown only this once; only its SHA-256 is stored (${file}).\n\n` +

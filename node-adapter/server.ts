@@ -17,11 +17,14 @@ import { createBindings, tokenDigest } from './bindings.ts';
 import { createHostMetrics } from './host-metrics.ts';
 import { DATA_DIR_CONFIG } from './config.ts';
 import { createSetupWriter } from './setup-writer.ts';
+import { integrityInterval, integrityPaths, startIntegrityMonitor } from './integrity.ts';
+import type { Env } from '../src/env.ts';
 import { NodeD1Database } from './d1.ts';
 import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
 import { DurableObjectHost } from './do-host.ts';
 import { migrateRegistry } from './migrate.ts';
 import { openDatabase } from './sqlite.ts';
+import type { ConfigFilePort } from '../src/gateway/config-service.ts';
 
 /** A running server. */
 export interface RunningServer {
@@ -48,7 +51,7 @@ export function clientAddress(req: { socket: { remoteAddress?: string | undefine
 /** Starts everything; resolves once the socket listens and alarms run. */
 export async function startServer(
   config: Config,
-  opts: { log: Logger; logs?: LogTail; configFile?: string | null; onTokenGenerated?: (token: string, file: string, url: string) => void },
+  opts: { log: Logger; logs?: LogTail; onTokenGenerated?: (token: string, file: string, url: string) => void; configFile?: ConfigFilePort; setupFile?: string | null },
 ): Promise<RunningServer> {
   const { log } = opts;
   const dataDir = ensureDataDir(config.dataDir);
@@ -72,7 +75,17 @@ export async function startServer(
     cleanups.unshift(() => hostMetrics.stop());
     const workspace = join(dataDir, 'workspace');
     mkdirSync(workspace, { recursive: true, mode: 0o700 });
+    // The host guard's integrity baseline (config, policy files, this bundle), taken before anything runs.
+    let envRef: Env | null = null;
+    const integrity = startIntegrityMonitor(
+      integrityPaths(process.env, [process.env.EDGECLAW_CONFIG, process.env.EDGECLAW_POLICY_BUNDLE_FILE, process.env.EDGECLAW_POLICY_TRUST_FILE, process.argv[1]]),
+      integrityInterval(process.env),
+      () => envRef!,
+      log,
+    );
+    cleanups.unshift(() => integrity.stop());
     const env = createBindings(config, {
+      integrity,
       registry: new NodeD1Database(registryDb),
       host,
       adminTokenDigest: token.digest,
@@ -80,9 +93,11 @@ export async function startServer(
       workspace,
       hostMetrics,
       // wizard.* writes where this server reads its config (or the data dir's edgeclaw.json5, read on next start).
-      setup: createSetupWriter(opts.configFile ?? join(dataDir, DATA_DIR_CONFIG)),
+      setup: createSetupWriter(opts.setupFile ?? join(dataDir, DATA_DIR_CONFIG)),
       ...(opts.logs ? { logs: opts.logs } : {}),
+      ...(opts.configFile ? { configFile: opts.configFile } : {}),
     });
+    envRef = env;
 
     const state = { listening: false, closing: false, inflight: 0 };
     const app = createApp({
@@ -152,6 +167,7 @@ export async function startServer(
         closing ??= (async () => {
           state.closing = true;
           hostMetrics.stop();
+          integrity.stop();
           const deadline = Date.now() + config.shutdownTimeoutMs;
           const stopped = new Promise<void>((r) => server.close(() => r()));
           if ('closeIdleConnections' in server) server.closeIdleConnections();

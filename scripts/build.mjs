@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } f
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { sourceHash } from './source-hash.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2]; // 'worker' | 'node' | undefined (both)
@@ -12,6 +13,8 @@ const ifStale = process.argv.includes('--if-stale');
 // `--outdir DIR` writes a fresh Node bundle there instead of dist/node (the release stages one this way).
 const outdirAt = process.argv.indexOf('--outdir');
 const nodeOut = outdirAt > 0 ? resolve(process.argv[outdirAt + 1] ?? '') : join(root, 'dist/node');
+/** Embedded in both bundles as __EDGECLAW_SOURCE_HASH__ (reported by `defender.attest`). */
+const SOURCE_HASH = sourceHash(root);
 
 /** Newest modification time (ms) of the files the Node bundle is made from. */
 function newestSource() {
@@ -38,7 +41,7 @@ function bundleIsFresh() {
 
 if (!only || only === 'worker') {
   rmSync(join(root, 'dist/worker'), { recursive: true, force: true });
-  const res = spawnSync(join(root, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', 'dist/worker'], {
+  const res = spawnSync(join(root, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', 'dist/worker', '--define', `__EDGECLAW_SOURCE_HASH__:"${SOURCE_HASH}"`], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
@@ -62,6 +65,7 @@ if ((!only || only === 'node') && !(ifStale && outdirAt < 0 && bundleIsFresh()))
     // Minified: the bundle's source text stays in memory for the process lifetime (maps are linked for debugging).
     minify: true,
     sourcemap: 'linked',
+    define: { __EDGECLAW_SOURCE_HASH__: JSON.stringify(SOURCE_HASH) },
     alias: { 'cloudflare:workers': join(root, 'node-adapter/cf-workers.mjs') },
     // CommonJS dependencies (ws) call require() for Node built-ins; give the ESM bundle one.
     banner: { js: "import { createRequire as __edgeclawRequire } from 'node:module'; const require = __edgeclawRequire(import.meta.url);" },

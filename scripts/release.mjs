@@ -12,6 +12,7 @@ import { chmodSync, copyFileSync, cpSync, createReadStream, mkdirSync, readFileS
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sourceHash } from './source-hash.mjs';
 import { listTree, writeTarGz } from './tar.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -117,7 +118,8 @@ await writeTarGz(join(out, `${linuxName}.tar.gz`), listTree(linux, linuxName), {
 if (!opts['skip-worker']) {
   const workerName = `edgeclaw-${tag}-worker`;
   const worker = join(stage, workerName);
-  run(join(root, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', join(worker, 'dist')]);
+  // Same define as scripts/build.mjs: the source hash `defender.attest` reports.
+  run(join(root, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', join(worker, 'dist'), '--define', `__EDGECLAW_SOURCE_HASH__:"${sourceHash(root)}"`]);
   for (const f of readdirSync(join(worker, 'dist'))) if (f.endsWith('.map') || f === 'README.md') rmSync(join(worker, 'dist', f));
   const toml = readFileSync(join(root, 'wrangler.toml'), 'utf8');
   if (!/^main = "durable\/worker\.ts"$/m.test(toml)) fail('wrangler.toml: expected main = "durable/worker.ts"');

@@ -123,7 +123,14 @@ async function readinessProblems(env: Env, extra: readonly ReadinessCheck[]): Pr
 function mountLazy(app: Hono<{ Bindings: Env }>, prefix: string, load: () => Promise<Hono<{ Bindings: Env }>>): void {
   let sub: Promise<Hono<{ Bindings: Env }>> | null = null;
   const handler = async (c: Context<{ Bindings: Env }>) => {
-    sub ??= load().then((routes) => new Hono<{ Bindings: Env }>().route(prefix, routes));
+    // Errors go back to this app's onError (one place turns errors into wire output), not to the sub-app's default 500.
+    sub ??= load().then((routes) =>
+      new Hono<{ Bindings: Env }>()
+        .onError((err) => {
+          throw err;
+        })
+        .route(prefix, routes),
+    );
     return (await sub).fetch(c.req.raw, c.env, executionCtxOf(c));
   };
   app.all(prefix, handler);

@@ -2,6 +2,8 @@
  * The binding contract: the subset of Workers bindings edgeclaw uses. Workers provides these natively;
  * `node-adapter/bindings.ts` builds an object that `satisfies Env` over SQLite. Keep it small.
  */
+import type { ReputationVars } from './defender/reputation.ts';
+import type { Reason } from './defender/types.ts';
 import type { GatewayDO } from '../durable/gateway-do.ts';
 import type { LimiterDO } from '../durable/limiter-do.ts';
 import type { SessionDO } from '../durable/session-do.ts';
@@ -13,6 +15,7 @@ import type { WhatsAppVars } from './channels/whatsapp/config.ts';
 import type { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import type { ToolDefinition } from './tools/types.ts';
 import type { SetupHost } from './wizard/steps.ts';
+import type { ConfigFilePort } from './gateway/config-service.ts';
 
 /** What the host can do; tools refuse a missing capability with a clear error instead of sniffing the runtime. */
 export interface Capabilities {
@@ -62,7 +65,7 @@ export interface Vars {
 }
 
 /** Everything `src/` and `durable/` may read from `env`. */
-export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars {
+export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, ReputationVars {
   readonly DB: DbBinding;
   readonly SESSIONS: SessionNamespace;
   readonly GATEWAY: GatewayNamespace;
@@ -88,8 +91,12 @@ export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars {
   readonly HOST_METRICS?: HostMetrics;
   /** Applies a finished setup wizard (Node: merged into the config file, atomically, 0600); absent on Workers. */
   readonly SETUP?: SetupHost;
+  /** Node: integrity findings of the watched files since start (host_guard); absent on Workers. */
+  readonly HOST_INTEGRITY?: { findings(): readonly Reason[] };
   /** Declared by the host; absent means the Workers defaults (no exec, no local files). */
   readonly CAPABILITIES?: Capabilities;
+  /** Node: the config file that config.patch/config.set write; absent on Workers (GatewayDO keeps an overlay). */
+  readonly CONFIG_FILE?: ConfigFilePort;
 }
 
 /** Capabilities of a Workers isolate, the default when the host declares none. */

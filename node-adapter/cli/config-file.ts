@@ -44,10 +44,19 @@ export function readConfigFile(path: string): Record<string, unknown> {
  */
 export function writeConfigFile(path: string, data: Record<string, unknown>): void {
   resolveConfig(data, {}, path);
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  writeTextAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+/**
+ * Replaces `path` with `text` atomically: a 0600 temp file beside it, fsync, rename. A crash leaves the
+ * old file or the new one, never a torn one.
+ * @example writeTextAtomic('/etc/edgeclaw.json5', '{}\n')
+ */
+export function writeTextAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
-    writeSync(fd, `${JSON.stringify(data, null, 2)}\n`);
+    writeSync(fd, text);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

@@ -6,29 +6,25 @@
 import type { Env } from '../env.ts';
 import { WORKERS_CAPABILITIES } from '../env.ts';
 import { settingsOf } from '../config/settings.ts';
-import { evaluate } from '../defender/index.ts';
+import { evaluate, toolAllowed } from '../defender/index.ts';
+import type { ToolContext } from '../defender/tool-policy.ts';
 import { activePolicyFor } from '../defender/active-policy.ts';
+import { mergeDecisions, reputationOf, virusTotalFor } from '../defender/reputation.ts';
 import { recordDecision } from '../storage/repos/audit.ts';
 import type { DefenderInput as EngineInput } from '../defender/types.ts';
 import { createLogger } from '../log.ts';
 import { createFallbackChain } from '../providers/fallback.ts';
 import { ProvidersConfigSchema, type ProvidersConfig } from '../providers/config.ts';
-import { parseModelRef, resolveModels } from '../providers/resolve.ts';
+import { parseModelRef, resolveModels, withOAuthTokens, type ResolvedModels } from '../providers/resolve.ts';
+import { storedProviderKeys, withStoredKeys } from '../providers/stored-keys.ts';
 import type { ChatMessage } from '../providers/types.ts';
 import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
-import { createToolHost } from '../tools/host.ts';
+import { createToolHost, withAllowedTools } from '../tools/host.ts';
+import { createMemoryTool, createSessionsSendTool } from '../tools/agent-tools.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
-import { parseReplyTarget } from '../channels/envelope.ts';
-import { SqlOutboxStore, type OutboxSql } from '../channels/outbox.ts';
-import { createBotApi } from '../channels/telegram/api.ts';
-import { findTelegramAccount } from '../channels/telegram/config.ts';
-import { createTelegramOutbox } from '../channels/telegram/delivery.ts';
-import type { ChannelOutbox, ReplyTarget } from '../channels/envelope.ts';
-import { slackOutboxFor } from '../channels/slack/delivery.ts';
-import { parseSlackTarget } from '../channels/slack/events.ts';
-import { whatsappOutboxFor } from '../channels/whatsapp/delivery.ts';
-import { parseWhatsAppTarget } from '../channels/whatsapp/webhook.ts';
+import type { OutboxSql } from '../channels/outbox.ts';
+import { FAILURE_NOTICE, openChannelReply, type ChannelReply } from './channel-reply.ts';
 import type { AgentEvent, ApprovalPort, DefenderInput, DefenderPort, DefenderVerdict } from './types.ts';
 
 /** Pacing of streamed `chat` deltas (the reference paces live text at about 75 ms). */
@@ -51,21 +47,30 @@ export function modelsConfigOf(env: Env): ProvidersConfig {
 }
 
 /** Defender port over the pure engine under the active policy bundle; `onDecision` sees every verdict. */
-export function engineDefender(env: Env, onDecision?: (input: DefenderInput, verdict: DefenderVerdict) => void): DefenderPort {
+export function engineDefender(env: Env, onDecision?: (input: DefenderInput, verdict: DefenderVerdict) => void, toolContext: ToolContext = {}): DefenderPort {
   return async (input) => {
-    const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args } : { kind: 'tool_result', text: input.content, tool: input.tool };
-    const d = evaluate(engineInput, (await activePolicyFor(env)).policy);
+    const engineInput: EngineInput = input.kind === 'tool_call' ? { kind: 'tool_call', tool: input.tool, args: input.args, ...toolContext } : { kind: 'tool_result', text: input.content, tool: input.tool };
+    let d = evaluate(engineInput, (await activePolicyFor(env)).policy);
+    const vt = input.kind === 'tool_call' && d.decision !== 'block' ? virusTotalFor(env, { take: (now) => env.GATEWAY.getByName('main').vtTake(now) }) : null;
+    if (vt && input.kind === 'tool_call') d = mergeDecisions(d, await reputationOf(vt, input.tool, input.args));
+    // A watched file changed since start (Node host guard): nothing runs without an operator until restart.
+    const tampered = input.kind === 'tool_call' ? env.HOST_INTEGRITY?.findings() ?? [] : [];
+    if (tampered.length > 0) d = mergeDecisions(d, [{ decision: 'review', score: 0, reasons: tampered.map((r) => ({ ...r, weight: 0, floor: 'review' as const })) }]);
     const verdict: DefenderVerdict = { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
     onDecision?.(input, verdict);
     return verdict;
   };
 }
 
-/** Audit sink: each decision goes to the `audit` table off the gate's path (awaited with the run's other sends). */
-function auditDecisions(env: Env, sessionKey: string, runId: string, pending: Promise<unknown>[]) {
+/**
+ * Decision sink: each decision goes to the `audit` table off the gate's path (awaited with the run's other
+ * sends) and out as a `defender.decision` gateway event (operator.read) with the run's other events.
+ */
+function auditDecisions(env: Env, sessionKey: string, runId: string, pending: Promise<unknown>[], broadcast: (event: string, payload: unknown) => void) {
   return (i: DefenderInput, v: DefenderVerdict) => {
     const excerpt = (i.kind === 'tool_call' ? JSON.stringify(i.args ?? {}) ?? '' : i.content).slice(0, 200);
     pending.push(recordDecision(env.DB, { kind: i.kind, decision: v.decision, score: v.score, reasons: v.reasons, sessionKey, runId, tool: i.tool, excerpt }).catch(() => undefined));
+    broadcast('defender.decision', { sessionKey, runId, kind: i.kind, tool: i.tool, callId: i.callId, decision: v.decision, score: v.score, reasons: v.reasons.slice(0, 8), ts: Date.now() });
   };
 }
 
@@ -96,15 +101,42 @@ function gatewayApprovals(env: Env, sessionKey: string, runId: string, timeoutMs
   };
 }
 
-/** Converts stored history rows into the model's conversation. */
-function conversation(rows: readonly { role: string; text: string }[], systemPrompt: string): ChatMessage[] {
+/** Converts stored history rows into the model's conversation (`extra`: more content for a user row, by seq). */
+function conversation(rows: readonly { role: string; text: string; seq?: number | null }[], systemPrompt: string, extra?: ReadonlyMap<number, string>): ChatMessage[] {
   const out: ChatMessage[] = [{ role: 'system', content: systemPrompt }];
   for (const r of rows) {
-    if (r.role === 'user') out.push({ role: 'user', content: r.text });
+    const more = r.seq != null ? extra?.get(r.seq) : undefined;
+    if (r.role === 'user') out.push({ role: 'user', content: more ? `${r.text}\n\n${more}` : r.text });
     else if (r.role === 'assistant') out.push({ role: 'assistant', content: r.text });
     else if (r.role === 'system' || r.role === 'summary') out.push({ role: 'user', content: `[context] ${r.text}` });
   }
   return out;
+}
+
+/** The tool-policy context of a turn: its channel (from the reply thread) and the session's chosen model. */
+export function toolContextOf(input: Pick<TurnInput, 'items' | 'model'>): ToolContext {
+  const thread = input.items.find((i) => i.thread)?.thread;
+  const channel = thread && thread.includes(':') ? thread.slice(0, thread.indexOf(':')) : undefined;
+  let model: { provider: string; model: string } | undefined;
+  try {
+    model = input.model ? parseModelRef(input.model) : undefined;
+  } catch {
+    model = undefined;
+  }
+  return { ...(channel ? { channel } : {}), ...(model ? { provider: model.provider, model: `${model.provider}/${model.model}` } : {}) };
+}
+
+/** Applies the gateway's OAuth tokens to providers that log in by device flow and have no key. */
+async function withGatewayOAuth(env: Env, resolved: ResolvedModels): Promise<ResolvedModels> {
+  const ids = [...resolved.providers.values()].filter((p) => p.oauth && !p.apiKey).map((p) => p.id);
+  if (ids.length === 0) return resolved;
+  const gateway = env.GATEWAY.getByName('main');
+  const tokens: Record<string, { accessToken: string; resourceUrl?: string }> = {};
+  for (const id of ids) {
+    const t = await gateway.oauthAccessToken(id).catch(() => null);
+    if (t) tokens[id] = t;
+  }
+  return withOAuthTokens(resolved, tokens);
 }
 
 /** Gateway run ids of a turn: the producers' idempotency keys (every item of a merged turn gets the final). */
@@ -126,30 +158,6 @@ export function createRecordTurnRunner(env: Env): TurnRunner {
     }
     return result;
   };
-}
-
-/** Channels whose reply targets the shared parser does not take (non-numeric ids): parse + outbox each. */
-const CHANNEL_OUTBOXES: Record<string, { parse(thread: string): ReplyTarget | null; outbox(env: Env, store: SqlOutboxStore): ChannelOutbox }> = {
-  slack: { parse: parseSlackTarget, outbox: slackOutboxFor },
-  whatsapp: { parse: parseWhatsAppTarget, outbox: whatsappOutboxFor },
-};
-
-/** Sends the final reply to the channel the turn came from (Telegram, Slack, WhatsApp), once per chunk. */
-async function deliverReply(env: Env, outboxSql: OutboxSql | undefined, input: TurnInput, runId: string, text: string): Promise<void> {
-  const thread = input.items.find((i) => i.thread)?.thread;
-  const target = thread ? parseReplyTarget(thread) : null;
-  if (!text.trim() || !outboxSql || !thread) return;
-  const other = CHANNEL_OUTBOXES[thread.slice(0, thread.indexOf(':'))];
-  const otherTarget = other?.parse(thread);
-  if (other && otherTarget) {
-    const report = await other.outbox(env, new SqlOutboxStore(outboxSql)).deliver({ sessionKey: input.sessionKey, runId, text, target: otherTarget });
-    if (report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: otherTarget.channel, status: report.status, error: report.error });
-    return;
-  }
-  if (!target || target.channel !== 'telegram') return;
-  const outbox = createTelegramOutbox({ account: (id) => findTelegramAccount(env, id), api: (a) => createBotApi(a), store: new SqlOutboxStore(outboxSql) });
-  const report = await outbox.deliver({ sessionKey: input.sessionKey, runId, text, target });
-  if (report.status !== 'sent') createLogger().warn('reply delivery incomplete', { runId, channel: target.channel, status: report.status, error: report.error });
 }
 
 /** Creates the runner for one SessionDO (`outboxSql`: the object's SQLite, for exactly-once channel replies). */
@@ -197,32 +205,60 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
         if (e.data.replace) {
           emitDelta();
           full = e.data.text;
+          channel?.update(full);
           broadcast('chat', { runId, sessionKey: input.sessionKey, seq: ++seq, state: 'delta', deltaText: full, replace: true, message: { role: 'assistant', content: [{ type: 'text', text: full }], timestamp: Date.now() } });
           return;
         }
         full = e.data.text;
         pending += e.data.delta;
+        channel?.update(full);
       }
       broadcast('agent', { runId, sessionKey: input.sessionKey, seq: ++seq, stream: e.stream, ts: Date.now(), data: e.data });
     };
 
-    const resolved = resolveModels(modelsConfigOf(env), env as unknown as Record<string, string | undefined>);
+    // Keys set at run time (`/set api key`) win over config and env; OAuth logins fill providers with no key.
+    const stored = await storedProviderKeys(env.DB).catch(() => ({}));
+    const resolved = await withGatewayOAuth(env, resolveModels(withStoredKeys(modelsConfigOf(env), stored), env as unknown as Record<string, string | undefined>));
     const chain = createFallbackChain(resolved, {
       ...(input.model ? { primary: parseModelRef(input.model) } : {}),
       ...(env.PROVIDER_FETCHER ? { clientOptions: { fetch: (req: Request | string | URL, init?: RequestInit) => env.PROVIDER_FETCHER!.fetch(req, init) } } : {}),
     });
     const caps = env.CAPABILITIES ?? WORKERS_CAPABILITIES;
     const egress = env.TOOL_FETCHER;
-    const tools = createToolHost({ tools: env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})], capabilities: caps });
+    // The model is offered only the tools the active policy allows here (profile, provider and channel overlays).
+    const toolContext = toolContextOf(input);
+    const toolPolicy = (await activePolicyFor(env)).policy.tools;
+    const agentId = input.sessionKey.startsWith('agent:') ? (input.sessionKey.split(':')[1] ?? 'main') : 'main';
+    const agentTools = [
+      createSessionsSendTool({ from: input.sessionKey, runId, port: { enqueue: (key, item) => env.SESSIONS.getByName(key).enqueue(key, item) } }),
+      createMemoryTool({
+        agentId,
+        port: {
+          get: (a, k) => gateway.memoryGet(a, k),
+          set: (a, k, v) => gateway.memorySet(a, k, v),
+          delete: (a, k) => gateway.memoryDelete(a, k),
+          list: (a) => gateway.memoryList(a),
+        },
+      }),
+    ];
+    const tools = withAllowedTools(
+      createToolHost({ tools: [...(env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})]), ...agentTools], capabilities: caps }),
+      (name) => toolAllowed(name, toolPolicy, toolContext).allowed,
+    );
     let status: 'ok' | 'error' | 'aborted' = 'error';
     let text = '';
     let error: string | undefined;
+    let usage: { model: string; inputTokens: number; outputTokens: number } | undefined;
+    // The channel reply (typing, streaming draft, final or failure notice) of turns that came from a channel.
+    const channel: ChannelReply | null = deps.outboxSql ? openChannelReply(env, deps.outboxSql, input, runId) : null;
+    let ended = false;
     try {
+      const extra = channel ? await channel.context(input.items).catch(() => undefined) : undefined;
       const result = await runTurn({
         chain,
-        messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt),
+        messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt, extra),
         tools,
-        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends)),
+        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends, broadcast), toolContext),
         approval: gatewayApprovals(env, input.sessionKey, runId, settings.agent.approvalTimeoutMs),
         // Steering rows are already in history (the scheduler recorded them); the model sees them now.
         steering: async () => {
@@ -238,15 +274,25 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       status = result.status === 'aborted' ? 'aborted' : result.status === 'error' ? 'error' : 'ok';
       text = result.text;
       error = result.error?.message;
+      if (result.usage) usage = { model: result.model ? `${result.provider}/${result.model}` : 'unknown', inputTokens: result.usage.promptTokens, outputTokens: result.usage.completionTokens };
       if (result.status === 'error') log.warn('agent turn failed', { runId, error: result.error?.message, attempts: result.attempts.length });
-      if (status === 'ok') await deliverReply(env, deps.outboxSql, input, runId, text).catch((err: unknown) => log.warn('reply delivery failed', { runId, err }));
+      if (channel) {
+        ended = true;
+        const end = input.signal.aborted || status === 'aborted' ? channel.abort() : status === 'error' ? channel.fail(FAILURE_NOTICE) : text.trim() ? channel.finish(text) : channel.abort();
+        await end.catch((err: unknown) => log.warn('reply delivery failed', { runId, err }));
+      }
       return {
         messages: result.messages.flatMap((m): { role: 'assistant' | 'tool'; text: string }[] =>
           m.role === 'assistant' && m.content ? [{ role: 'assistant', text: m.content }] : m.role === 'tool' ? [{ role: 'tool', text: m.content }] : [],
         ),
         ...(result.usage ? { usage: { inputTokens: result.usage.promptTokens, outputTokens: result.usage.completionTokens } } : {}),
       };
+    } catch (err) {
+      // The runner itself failed (not the model): the user still hears about it, once.
+      if (channel && !ended && !input.signal.aborted) await channel.fail(FAILURE_NOTICE).catch(() => undefined);
+      throw err;
     } finally {
+      channel?.stop();
       if (flushTimer) clearTimeout(flushTimer);
       emitDelta();
       // The last events ride along with the first runFinished call: one RPC for the end of the run.
@@ -255,7 +301,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       await Promise.all(sends);
       for (const [i, id] of runIds.entries()) {
         await gateway
-          .runFinished({ runId: id, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : status, text, ...(error ? { error } : {}), startedAt, ...(i === 0 && tail.length > 0 ? { events: tail } : {}) })
+          .runFinished({ runId: id, sessionKey: input.sessionKey, status: input.signal.aborted ? 'aborted' : status, text, ...(error ? { error } : {}), startedAt, ...(i === 0 && tail.length > 0 ? { events: tail } : {}), ...(i === 0 && usage ? { usage } : {}) })
           .catch((err: unknown) => log.warn('gateway notification failed', { runId: id, err }));
       }
     }

@@ -1,4 +1,7 @@
-/** Activation rules shared by every channel: DM policy, allowlists, pairing-lite, group mention/reply/always. */
+/**
+ * Activation rules shared by every channel: DM policy, allowlists, pairing (senders approved through the
+ * pairing store count like `allowFrom` entries for DMs, never for groups), group mention/reply/always.
+ */
 import type { InboundEnvelope } from './envelope.ts';
 
 /** Who may talk to the bot in direct messages. */
@@ -36,7 +39,7 @@ export type Activation =
   | { readonly action: 'accept' }
   /** Not for us: dropped without a reply (the reason is logged, never sent). */
   | { readonly action: 'ignore'; readonly reason: string }
-  /** An unknown DM sender under `pairing`: reply with how to get access, do not queue. */
+  /** An unknown DM sender under `pairing`: answer with a pairing code (src/channels/pairing.ts), do not queue. */
   | { readonly action: 'pair'; readonly senderId: string };
 
 const PREFIX = /^(telegram|tg):/i;
@@ -61,21 +64,34 @@ export function senderAllowed(list: readonly string[], sender: { id: string; use
 }
 
 /**
- * Decides whether a message activates the bot. `addressed` is true for a command meant for this bot.
+ * Whether activation needs to know if the sender was approved through pairing: a human's DM under
+ * `pairing` or `allowlist` from a sender not already in `allowFrom` (so allowlisted senders and groups
+ * never cost a registry lookup).
+ * @example pairingLookupNeeded(dmEnvelope, DEFAULT_ACTIVATION) === true
+ */
+export function pairingLookupNeeded(env: InboundEnvelope, policy: ActivationPolicy): boolean {
+  if (env.sender.isBot || env.chat.kind !== 'dm') return false;
+  if (policy.dmPolicy !== 'pairing' && policy.dmPolicy !== 'allowlist') return false;
+  return !senderAllowed(policy.allowFrom, env.sender);
+}
+
+/**
+ * Decides whether a message activates the bot. `approved`: the sender was approved through pairing. `addressed` is true for a command meant for this bot.
  * @example decideActivation(env, DEFAULT_ACTIVATION, { addressed: false })
  */
-export function decideActivation(env: InboundEnvelope, policy: ActivationPolicy, opts: { addressed: boolean }): Activation {
+export function decideActivation(env: InboundEnvelope, policy: ActivationPolicy, opts: { addressed: boolean; approved?: boolean }): Activation {
   if (env.sender.isBot) return { action: 'ignore', reason: 'sender is a bot' };
   if (env.chat.kind === 'dm') {
+    const allowed = senderAllowed(policy.allowFrom, env.sender) || opts.approved === true;
     switch (policy.dmPolicy) {
       case 'disabled':
         return { action: 'ignore', reason: 'direct messages disabled' };
       case 'open':
         return { action: 'accept' };
       case 'allowlist':
-        return senderAllowed(policy.allowFrom, env.sender) ? { action: 'accept' } : { action: 'ignore', reason: 'sender not in allowFrom' };
+        return allowed ? { action: 'accept' } : { action: 'ignore', reason: 'sender not in allowFrom' };
       case 'pairing':
-        return senderAllowed(policy.allowFrom, env.sender) ? { action: 'accept' } : { action: 'pair', senderId: env.sender.id };
+        return allowed ? { action: 'accept' } : { action: 'pair', senderId: env.sender.id };
     }
   }
   if (policy.groupPolicy === 'disabled') return { action: 'ignore', reason: 'groups disabled' };

@@ -1,4 +1,5 @@
 /** The canonical inbound envelope every channel driver produces, and the ports it is delivered through. */
+import type { Attachment } from './attachments.ts';
 
 /** How a conversation is shaped on its channel (drives session keys and activation). */
 export type ChatKind = 'dm' | 'group' | 'channel' | 'thread';
@@ -22,7 +23,7 @@ export interface ChatRef {
   readonly title?: string;
 }
 
-/** One inbound message, channel-neutral. Text only; attachments are a later addition. */
+/** One inbound message, channel-neutral: text plus optional file attachments (metadata only). */
 export interface InboundEnvelope {
   /** Canonical channel id, e.g. `telegram`. */
   readonly channel: string;
@@ -35,6 +36,8 @@ export interface InboundEnvelope {
   readonly sender: Sender;
   readonly chat: ChatRef;
   readonly text: string;
+  /** Files attached to the message (ids and metadata; the bytes are fetched only when a run reads them). */
+  readonly attachments?: readonly Attachment[];
   /** The message this one replies to, if any. */
   readonly replyTo?: { readonly messageId: string; readonly senderId?: string; readonly fromSelf: boolean };
   /** True when the message mentions this bot (native mention or text mention). */

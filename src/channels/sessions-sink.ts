@@ -3,19 +3,27 @@
  * re-points these when the session API gains fields; drivers only see the ports.
  */
 import type { Env } from '../env.ts';
+import { composeText, encodeItemMeta } from './attachments.ts';
 import { formatReplyTarget, type DeliverResult, type InboundSink, type RoutedMessage, type SessionControl } from './envelope.ts';
 
 /**
  * Delivers routed messages to `SessionDO(sessionKey).enqueue`. The reply target travels in the item's
- * `thread` (the scheduler keeps items for different threads apart, which is what routing needs).
+ * `thread` (the scheduler keeps items for different threads apart, which is what routing needs); the
+ * message to quote and the attachments travel in the item's `meta`, and attachments are described in
+ * the text the model reads.
  * @example const sink = sessionsSink(env.SESSIONS)
  */
 export function sessionsSink(sessions: Env['SESSIONS']): InboundSink {
   return {
     async deliver(m: RoutedMessage): Promise<DeliverResult> {
+      const meta = encodeItemMeta({
+        ...(m.target.replyToMessageId ? { r: m.target.replyToMessageId } : {}),
+        ...(m.envelope.attachments ? { a: [...m.envelope.attachments] } : {}),
+      });
       const r = await sessions.getByName(m.sessionKey).enqueue(m.sessionKey, {
-        text: m.text,
+        text: composeText(m.text, m.envelope.attachments),
         key: m.idempotencyKey,
+        ...(meta ? { meta } : {}),
         channel: m.envelope.channel,
         thread: formatReplyTarget({ ...m.target, replyToMessageId: undefined }).slice(0, 128),
       });

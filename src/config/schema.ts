@@ -79,6 +79,15 @@ export const ConfigSchema = z.strictObject({
       whatsapp: WhatsAppConfigSchema.default({ accounts: [] }).describe('WhatsApp Cloud API numbers `{accounts: […]}`; see src/channels/whatsapp/config.ts'),
     })
     .default({ telegram: { accounts: [] }, slack: { accounts: [] }, whatsapp: { accounts: [] } }),
+  /** DM pairing of unknown channel senders (see README, Telegram: pairing). */
+  pairing: z
+    .strictObject({
+      codeTtlMs: positiveInt(7 * 86_400_000).default(3_600_000).describe('how long a pairing code stays valid (ms)'),
+      pendingCap: positiveInt(20).default(3).describe('pending pairing requests per channel account; further new senders are told to try later and nothing is stored'),
+      replyIntervalMs: nonNegativeInt(86_400_000).default(600_000).describe('a sender with a pending code is sent it again at most this often (ms); messages in between get no reply'),
+      approvedCap: positiveInt(100_000).default(1_000).describe('approved senders per channel account; approving more fails until one is revoked'),
+    })
+    .default({ codeTtlMs: 3_600_000, pendingCap: 3, replyIntervalMs: 600_000, approvedCap: 1_000 }),
   hooks: z
     .strictObject({
       token: z.string().min(16, 'expected at least 16 characters').optional().describe('token of `POST /hooks/wake` and `/hooks/agent`; unset keeps hooks off; must differ from `gateway.token`'),
@@ -121,6 +130,12 @@ export const ConfigSchema = z.strictObject({
       toolResultMaxBytes: positiveInt(1 << 24).default(16_384).describe('tool results are truncated to this before storage'),
     })
     .default({ cap: 1_000, maxBytes: 1 << 20, toolResultMaxBytes: 16_384 }),
+  cron: z
+    .strictObject({
+      maxJobs: positiveInt(10_000).default(100).describe('scheduled jobs kept at most; `cron.add` beyond it fails with `CRON_JOBS_FULL`'),
+      runsPerJob: positiveInt(10_000).default(50).describe('run records kept per job; the oldest are dropped first'),
+    })
+    .default({ maxJobs: 100, runsPerJob: 50 }),
   durableObjects: z
     .strictObject({
       maxActive: positiveInt(100_000).default(256).describe('Node: most objects open at once; the least recently used idle ones are evicted'),
@@ -166,11 +181,17 @@ export const ENV_OVERRIDES = {
   EDGECLAW_HISTORY_CAP: 'history.cap',
   EDGECLAW_HISTORY_MAX_BYTES: 'history.maxBytes',
   EDGECLAW_TOOL_RESULT_MAX_BYTES: 'history.toolResultMaxBytes',
+  EDGECLAW_CRON_MAX_JOBS: 'cron.maxJobs',
+  EDGECLAW_CRON_RUNS_PER_JOB: 'cron.runsPerJob',
   EDGECLAW_DO_MAX_ACTIVE: 'durableObjects.maxActive',
   EDGECLAW_DO_IDLE_EVICT_MS: 'durableObjects.idleEvictMs',
   EDGECLAW_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
   EDGECLAW_MEMORY_SAMPLE_SECS: 'runtime.memorySampleSecs',
   EDGECLAW_DEFENDER_PROFILE: 'defender.profile',
+  EDGECLAW_PAIRING_CODE_TTL_MS: 'pairing.codeTtlMs',
+  EDGECLAW_PAIRING_PENDING_CAP: 'pairing.pendingCap',
+  EDGECLAW_PAIRING_REPLY_INTERVAL_MS: 'pairing.replyIntervalMs',
+  EDGECLAW_PAIRING_APPROVED_CAP: 'pairing.approvedCap',
 } as const satisfies Record<string, string>;
 
 /** One problem found in config input, phrased for a person: which key, what value, what was expected. */

@@ -10,6 +10,8 @@ export interface PolicyVars {
   readonly EDGECLAW_POLICY_TRUST?: string;
   /** `defender.profile`: the thresholds used while no bundle is active (strict | balanced | permissive). */
   readonly EDGECLAW_DEFENDER_PROFILE?: string;
+  /** The registry; when present the last accepted bundle is remembered there across restarts. */
+  readonly DB?: Pick<D1Database, 'prepare'>;
 }
 
 /** A trust file: a pinned root plus the rotations (root N -> N+1 envelopes) to apply in order. */
@@ -23,6 +25,8 @@ export interface ActivePolicy {
   policyId?: string;
   /** Root version the bundle was checked against. */
   rootVersion?: number;
+  /** Hex SHA-256 of the accepted bundle's text (what `defender.attest` reports). */
+  bundleSha256?: string;
   error?: { code: BundleErrorCode | 'CONFIG'; message: string };
 }
 
@@ -50,14 +54,66 @@ export async function trustState(trust: TrustFile, now: number = Date.now()): Pr
   return state;
 }
 
+/** What survives a restart: the last accepted bundle (its text re-verified on load) and its version floor. */
+export interface PersistedPolicy { bundle: string; bundleVersion: number; rootVersion: number }
+
+/** Where the holder keeps PersistedPolicy (D1 `meta` on both runtimes; memory in unit tests). */
+export interface PolicyStateStore {
+  load(): Promise<PersistedPolicy | null>;
+  save(state: PersistedPolicy): Promise<void>;
+}
+
+/** Largest bundle text persisted (a bigger one is still used, but not remembered across restarts). */
+const MAX_PERSISTED_BUNDLE = 256 * 1024;
+const META_KEY = 'defender.policy.active';
+
+/**
+ * A PolicyStateStore over the registry's `meta` table (D1 on Workers, SQLite on Node).
+ * @example new PolicyHolder(d1PolicyStore(env.DB))
+ */
+export function d1PolicyStore(db: Pick<D1Database, 'prepare'>): PolicyStateStore {
+  return {
+    async load() {
+      const row = await db.prepare('SELECT value FROM meta WHERE key = ?').bind(META_KEY).first<{ value: string }>();
+      if (!row) return null;
+      try {
+        const v = JSON.parse(row.value) as PersistedPolicy;
+        return typeof v.bundle === 'string' && Number.isSafeInteger(v.bundleVersion) && Number.isSafeInteger(v.rootVersion) ? v : null;
+      } catch {
+        return null;
+      }
+    },
+    async save(state) {
+      await db
+        .prepare('INSERT INTO meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+        .bind(META_KEY, JSON.stringify(state), Date.now())
+        .run();
+    },
+  };
+}
+
+/** Hex SHA-256 of a text (WebCrypto; both runtimes). */
+export async function sha256HexOf(text: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /**
  * Holds the last good bundle state. `apply` verifies a (bundle, trust) pair; on a rejection the previous
- * good policy (or DEFAULT_POLICY) stays active and the specific error is returned alongside it.
+ * good policy (or DEFAULT_POLICY) stays active and the specific error is returned alongside it. With a
+ * store, the last accepted bundle and its version survive restarts: an older bundle configured after a
+ * restart is refused as ROLLBACK and the remembered one stays in force.
  */
 export class PolicyHolder {
   #good: BundleState | null = null;
   #goodKey = '';
   #current: ActivePolicy = { policy: DEFAULT_POLICY, bundleVersion: null };
+  readonly #store: PolicyStateStore | null;
+  #restored: Promise<PersistedPolicy | null> | null = null;
+
+  constructor(store: PolicyStateStore | null = null) {
+    this.#store = store;
+  }
 
   /** The policy in force now. */
   get current(): ActivePolicy { return this.#current; }
@@ -71,33 +127,65 @@ export class PolicyHolder {
       this.#current = { ...prev, error: { code, message } };
       return this.#current;
     };
+    const persisted = await this.#restore();
     if (!bundleText) return this.#good ? keep('CONFIG', 'EDGECLAW_POLICY_BUNDLE is empty; keeping the previous bundle') : this.#current;
     if (!trustText) return keep('CONFIG', 'EDGECLAW_POLICY_BUNDLE is set but EDGECLAW_POLICY_TRUST is not; bundle ignored');
     try {
       let state = await trustState(parseTrustFile(trustText), now);
+      if (!this.#good && persisted && persisted.bundle !== bundleText && persisted.rootVersion <= state.root.version) {
+        // First bundle since a restart: re-establish the remembered one under today's trust, so its version is the floor.
+        try {
+          const restored = await applyPolicyBundle(state, persisted.bundle, now);
+          this.#activate(restored, `${trustText}\u0000${persisted.bundle}`, await sha256HexOf(persisted.bundle));
+        } catch {
+          // It no longer verifies (expired, rotated away): still refuse anything older than it was.
+          state = { ...state, lastVersion: persisted.bundleVersion };
+        }
+      }
       // Rollback protection against the last accepted bundle while the trust root is unchanged or rotated forward.
-      if (this.#good && state.root.version >= this.#good.root.version) state = { ...state, lastVersion: this.#good.lastVersion };
+      if (this.#good && state.root.version >= this.#good.root.version) state = { ...state, lastVersion: Math.max(state.lastVersion, this.#good.lastVersion) };
       const next = await applyPolicyBundle(state, bundleText, now);
-      this.#good = next;
-      this.#goodKey = key;
-      const p = next.active!.payload;
-      this.#current = { policy: next.active!.policy, bundleVersion: p.bundleVersion, rootVersion: next.root.version, ...(p.policyId ? { policyId: p.policyId } : {}) };
+      this.#activate(next, key, await sha256HexOf(bundleText));
+      if (this.#store && bundleText.length <= MAX_PERSISTED_BUNDLE) {
+        await this.#store.save({ bundle: bundleText, bundleVersion: next.lastVersion, rootVersion: next.root.version }).catch(() => undefined);
+      }
       return this.#current;
     } catch (err) {
       if (err instanceof BundleError) return keep(err.code, err.message);
       return keep('CONFIG', (err as Error).message);
     }
   }
+
+  #activate(next: BundleState, key: string, bundleSha256: string): void {
+    this.#good = next;
+    this.#goodKey = key;
+    const p = next.active!.payload;
+    this.#current = { policy: next.active!.policy, bundleVersion: p.bundleVersion, rootVersion: next.root.version, bundleSha256, ...(p.policyId ? { policyId: p.policyId } : {}) };
+  }
+
+  #restore(): Promise<PersistedPolicy | null> {
+    this.#restored ??= this.#store ? this.#store.load().catch(() => null) : Promise.resolve(null);
+    return this.#restored;
+  }
 }
 
-const holder = new PolicyHolder();
+const holders = new WeakMap<object, PolicyHolder>();
+const memoryHolder = new PolicyHolder();
 const perEnv = new WeakMap<object, { key: string; result: Promise<ActivePolicy> }>();
+
+/** One holder per registry database (its state is remembered there), or a memory-only one without a DB. */
+function holderOf(env: PolicyVars): PolicyHolder {
+  if (!env.DB) return memoryHolder;
+  let h = holders.get(env.DB);
+  if (!h) holders.set(env.DB, (h = new PolicyHolder(d1PolicyStore(env.DB))));
+  return h;
+}
 
 /**
  * The active policy for this env, verified once per env and bundle text; errors are logged via `log`.
  * @example const { policy } = await activePolicyFor(env); evaluate(input, policy);
  */
-export function activePolicyFor(env: PolicyVars, log: (msg: string, fields: Record<string, unknown>) => void = defaultLog, h: PolicyHolder = holder): Promise<ActivePolicy> {
+export function activePolicyFor(env: PolicyVars, log: (msg: string, fields: Record<string, unknown>) => void = defaultLog, h: PolicyHolder = holderOf(env)): Promise<ActivePolicy> {
   const key = `${env.EDGECLAW_POLICY_TRUST ?? ''}\u0000${env.EDGECLAW_POLICY_BUNDLE ?? ''}\u0000${env.EDGECLAW_DEFENDER_PROFILE ?? ''}`;
   const hit = perEnv.get(env);
   if (hit && hit.key === key) return hit.result;

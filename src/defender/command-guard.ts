@@ -186,7 +186,8 @@ function analyze(line: string, ctx: Ctx, nested = false): void {
   if (ctx.depth > MAX_DEPTH) { floor(ctx, 'parse.too_deep', 'inline code nested too deep'); return; }
   const parsed = parseShell(line);
   for (const issue of parsed.issues) {
-    if (issue === 'heredoc' || issue === 'subshell' || issue === 'arithmetic') continue;
+    // Heredoc and here-string bodies are data, analysed as code below when they feed an interpreter.
+    if (issue === 'heredoc' || issue === 'here_string' || issue === 'subshell' || issue === 'arithmetic') continue;
     floor(ctx, `parse.${issue}`, NOT_UNDERSTOOD[issue] ?? issue);
   }
   // Fork bomb: a function that calls itself in a pipe or in the background.

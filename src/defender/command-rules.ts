@@ -11,7 +11,7 @@ const hit = (rule: string, weight: number, detail?: string): Reason => ({ guard:
 
 const SYSTEM_DIRS = new Set(['/', '/*', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/sbin', '/srv', '/sys', '/usr', '/var', '/mnt', '/media', '/snap', '/users', '/system', '/library', '/applications', 'c:\\', 'c:/']);
 const HOME = /^(?:~|\$home|\$\{home\}|\/home\/[^/]+|\/users\/[^/]+|\/root)\/?\*?$/;
-const TEMP = /^(?:\/tmp\/|\/var\/tmp\/|\$tmpdir\/|\$\{tmpdir\}\/|\.\/tmp\/|tmp\/)/;
+const TEMP = /^(?:\/tmp\/|\/var\/tmp\/|\$tmpdir\/|\$\{tmpdir\}\/|\$\{tmpdir:-\/(?:var\/)?tmp\}\/|\.\/tmp\/|tmp\/)/;
 const SECRET_PATH = /(?:^|\/)(?:\.ssh\/(?:id_|.*key)|id_rsa|id_ed25519|id_ecdsa|\.aws\/credentials|\.netrc|\.git-credentials|\.pgpass|\.npmrc|\.pypirc|\.docker\/config\.json|\.kube\/config|shadow$|gshadow$|\.gnupg\/|\.env(?:\.[a-z]+)?$|credentials\.json$|\.vault-token|master\.key$)/;
 const DEVICE = /^\/dev\/(?:sd|hd|vd|xvd|nvme|mmcblk|disk|md|mapper|dm-|loop|rdisk)/;
 const INTERPRETERS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'fish', 'ash', 'csh', 'tcsh', 'python', 'python2', 'python3', 'perl', 'ruby', 'node', 'nodejs', 'deno', 'bun', 'php', 'lua', 'osascript', 'pwsh', 'powershell', 'iex', 'source', '.']);
@@ -24,8 +24,20 @@ export function isInterpreter(name: string): boolean {
 function norm(p: string): string {
   return p.toLowerCase().replace(/\/+$/, (m) => (m.length === p.length ? '/' : ''));
 }
+/** Collapses `.` and `dir/..` segments of an absolute path (`/tmp/../etc` → `/etc`); others unchanged. */
+function resolveDots(p: string): string {
+  if (!p.startsWith('/') || !/(?:^|\/)\.\.?(?:\/|$)/.test(p)) return p;
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop(); else out.push(seg);
+  }
+  return `/${out.join('/')}`;
+}
+/** True when a path climbs with `..` (its real target is not what its prefix suggests). */
+const CLIMBS = /(?:^|\/)\.\.(?:\/|$)/;
 function isRootOrHome(p: string): boolean {
-  const n = norm(p);
+  const n = norm(resolveDots(p));
   return SYSTEM_DIRS.has(n) || SYSTEM_DIRS.has(n.replace(/\/\*$/, '')) || HOME.test(n) || n === '.' || n === '..' || n === '*' || n === '.*' || n === '~/' || /^\/[a-z0-9_.-]+\/?\*?$/.test(n) && SYSTEM_DIRS.has(n.replace(/\/?\*?$/, ''));
 }
 /** True for paths that hold credentials. */
@@ -52,7 +64,7 @@ function rm(a: Argv): Reason[] {
   const out: Reason[] = [];
   const targets = f.operands;
   if (recursive && targets.some(isRootOrHome)) out.push(hit('fs.rm_recursive_root_or_home', 90, targets.find(isRootOrHome)));
-  else if (recursive && targets.length > 0 && targets.every((t) => TEMP.test(t.toLowerCase()))) out.push(hit('fs.rm_recursive_temp', 5));
+  else if (recursive && targets.length > 0 && targets.every((t) => TEMP.test(t.toLowerCase()) && !CLIMBS.test(t))) out.push(hit('fs.rm_recursive_temp', 5));
   else if (recursive && force) out.push(hit('fs.rm_recursive_force', 45));
   else if (recursive) out.push(hit('fs.rm_recursive', 35));
   if (targets.some(isSecretPath)) out.push(hit('cred.delete_secret_file', 45));
@@ -162,6 +174,13 @@ export function argvRules(a: Argv): Reason[] {
   } else if (n === 'aws' && lower.includes('s3') && (lower.includes('rb') || (lower.includes('rm') && lower.includes('--recursive')))) out.push(hit('cloud.s3_mass_delete', 75));
   else if (n === 'gsutil' && (lower.includes('rb') || (lower.includes('rm') && lower.some((x) => x === '-r' || x === '-a' || x.includes('**'))))) out.push(hit('cloud.gcs_mass_delete', 75));
   else if (n === 'az' && lower[0] === 'group' && lower[1] === 'delete') out.push(hit('cloud.azure_group_delete', 75));
+  else if (n === 'aws' && lower[0] === 'secretsmanager' && /^(?:put-secret-value|update-secret|rotate-secret|delete-secret|restore-secret|replicate-secret-to-regions|remove-regions-from-replication)$/.test(lower[1] ?? '')) out.push(hit('cred.cloud_secret_write', 45, lower[1]));
+  else if (n === 'gcloud' && lower[0] === 'secrets' && lower.some((x) => /^(?:destroy|disable|delete|add)$/.test(x))) out.push(hit('cred.cloud_secret_write', 45));
+  else if (n === 'az' && lower[0] === 'keyvault' && lower.some((x) => /^(?:set|delete|purge)$/.test(x))) out.push(hit('cred.cloud_secret_write', 45));
+  else if (n === 'vault' && /^(?:kv|write|delete|destroy)$/.test(lower[0] ?? '') && lower.some((x) => /^(?:put|patch|delete|destroy|metadata|write)$/.test(x))) out.push(hit('cred.cloud_secret_write', 45));
+  else if (n === 'rclone' && /^(?:sync|purge|delete|deletefile|rmdir|rmdirs|cleanup|dedupe)$/.test(lower[0] ?? '')) out.push(hit('data.sync_or_purge_remote', 45, lower[0]));
+  else if ((n === 'borg' && /^(?:compact|prune|delete|recreate)$/.test(lower[0] ?? '')) || (n === 'restic' && /^(?:forget|prune)$/.test(lower[0] ?? '')) || (n === 'rsync' && lower.some((x) => /^--(?:delete|remove-source-files)/.test(x)))) out.push(hit('data.backup_or_mirror_prune', 45, n));
+  else if (n === 'gh' && lower[0] === 'repo' && /^(?:delete|archive|rename|edit)$/.test(lower[1] ?? '') && (lower[1] !== 'edit' || lower.some((x) => x.startsWith('--visibility')))) out.push(hit('git.remote_repo_change', 50, `repo ${lower[1]}`));
   else if (/^(?:psql|mysql|mariadb|sqlite3|sqlcmd|clickhouse-client|cqlsh|mongo|mongosh|redis-cli)$/.test(n)) out.push(...sqlRules(args.join(' ')));
   else if (n === 'docker' || n === 'podman') {
     if (lower.includes('prune') && (lower.includes('-a') || lower.includes('--all') || lower.includes('--volumes') || lower[0] === 'volume')) out.push(hit('container.prune_all', 45));

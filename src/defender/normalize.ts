@@ -50,7 +50,7 @@ export function isStrippableMark(c: number): boolean {
 export function foldWord(w: string): string {
   let out = '';
   for (const ch of w.normalize('NFKC').normalize('NFD')) if (!isStrippableMark(ch.codePointAt(0)!)) out += ch;
-  return out.toLowerCase();
+  return out.normalize('NFC').toLowerCase();
 }
 
 /**
@@ -85,7 +85,8 @@ export function normalize(raw: string): Normalized {
     if (isStrippableMark(ch.codePointAt(0)!)) { combiningMarks++; continue; }
     noMarks += ch;
   }
-  const lower = noMarks.toLowerCase();
+  // NFC again, so scripts that NFD splits without marks (Hangul syllables → jamo) read as written.
+  const lower = noMarks.normalize('NFC').toLowerCase();
   // Fold homoglyphs only inside words that also contain Latin letters (mixed script), so real Cyrillic or
   // Greek text stays as written.
   let text = '';

@@ -58,6 +58,36 @@ function add(hits: Map<string, Reason>, reason: Reason, group: string | undefine
   if (!prev || prev.weight < reason.weight) hits.set(key, reason);
 }
 
+/** A question or an imperative request at a sentence start (bounded, no nested quantifiers). */
+const REQUEST_AFTER = /\?|(?:^|[.!:;\n])\s{0,4}(?:q:|can you|could you|would you|will you|please|tell me|give me|show me|write|explain|describe|list|repeat|imagine|translate|decode|what|where|who|when|which|how|why)\b/;
+
+const STOP = new Set('about above after again also anyone anything because before being below between both could does doing during each from further have having here into itself just more most only other over same should some such than that their them then there these they this those through under until very were what when where which while will with would your yours question questions answer topic topics please never tell give share discuss reveal provide help talk mention avoid circumstances matter costs allowed strictly'.split(' '));
+
+/** Stems (first 5 letters) of the content words of a text, bounded. */
+function contentStems(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/\p{L}{4,}/gu)) {
+    const w = m[0];
+    if (!STOP.has(w)) out.add(w.slice(0, 5));
+    if (out.size >= 400) break;
+  }
+  return out;
+}
+
+function sentenceStart(text: string, at: number): number {
+  const from = Math.max(0, at - 400);
+  const i = Math.max(text.lastIndexOf('. ', at), text.lastIndexOf('\n', at), text.lastIndexOf('? ', at), text.lastIndexOf('! ', at));
+  return i >= from ? i + 1 : from;
+}
+
+/** End of the clause after `at`: the next sentence mark, else about 60 characters on (a word boundary). */
+function sentenceEnd(text: string, at: number): number {
+  const m = /[.?!\n]/.exec(text.slice(at, at + 400));
+  if (m && m.index <= 80) return at + m.index + 1;
+  const space = text.indexOf(' ', at + 60);
+  return space === -1 ? text.length : space;
+}
+
 /** Options: where the text came from (tool results and external content weigh more). */
 export interface PromptScanOptions { untrusted?: boolean }
 
@@ -111,6 +141,29 @@ export function scanPrompt(raw: string, options: PromptScanOptions = {}): Reason
     reasons.push({ guard: G, rule: 'exfil.secret_after_confidentiality', weight: 20 });
   }
   if (keys.has('exfil_creds') && /https?:\/\//.test(n.text)) reasons.push({ guard: G, rule: 'exfil.to_url', weight: 10 });
+  // A rule for the assistant ("never discuss X", "do not reveal Y") followed, in the same message, by a
+  // request: the shape of a probe that plants a restriction and then pushes against it.
+  // The request must come back to what the rule is about (a shared content word), so "don't share this,
+  // but can you help me plan a party" stays allowed.
+  const rule = plain.get('directive_never');
+  if (rule?.span) {
+    const clauseEnd = sentenceEnd(n.text, rule.span[1]);
+    const after = n.text.slice(clauseEnd, clauseEnd + 4_000);
+    // What the rule protects: its own clause and the sentence before it ("The password is X. Don't reveal it").
+    const start = sentenceStart(n.text, rule.span[0]);
+    const topic = contentStems(n.text.slice(sentenceStart(n.text, Math.max(0, start - 2)), clauseEnd));
+    const sameThing = [...contentStems(after)].some((w) => topic.has(w));
+    // A rule phrased the way system prompts are (an intensifier, or with the assistant's role or task) counts
+    // even when the request only circles around the topic.
+    const systemish = rule.rule === 'forgery.directive_never' || keys.has('directive_intensity') || keys.has('directive_role') || keys.has('directive_task');
+    if (REQUEST_AFTER.test(after) && (sameThing || systemish)) {
+      reasons.push({ guard: G, rule: 'forgery.restriction_then_request', weight: 20, detail: sameThing ? 'a restriction for the assistant, then a request about the same thing' : 'a system-prompt-style restriction, then a request' });
+    }
+  }
+  // A pasted "system prompt": the assistant's role or task redefined together with a rule it must keep.
+  if ((keys.has('directive_role') || keys.has('directive_task')) && keys.has('directive_never')) {
+    reasons.push({ guard: G, rule: 'forgery.system_prompt_shape', weight: 15, detail: 'role or task definition plus a restriction, inside the message' });
+  }
   if (options.untrusted && plain.size > 0) reasons.push({ guard: G, rule: 'context.untrusted_source', weight: 10 });
   return reasons;
 }

@@ -17,8 +17,8 @@ const NO = words('no without free unbound unlimited');
 const LIMITS = words('restrictions restriction filters filter limitations limits censorship rules guidelines boundaries constraints ethics morals guardrails');
 const EXFIL_VERB = words('send post upload exfiltrate forward email transmit leak paste submit append attach');
 const SENSITIVE = words('env ssh rsa id_rsa credentials passwords cookies secrets tokens apikey apikeys keychain wallet');
-const ML_VERB = words('ignora ignore ignores ignorar ignorez ignorer ignoriere ignorieren ignoriert vergiss vergessen missachte olvida olvidate omite descarta esqueca desconsidere oublie oubliez oublier dimentica dimenticare negeer vergeet игнорируй игнорируйте проигнорируй забудь забудьте kalimutan balewalain');
-const ML_OBJECT = words('instructions instrucciones indicaciones reglas ordenes directrices instrucoes regras ordens diretrizes consignes regles anweisungen anweisung regeln befehle vorgaben instruktionen richtlinien istruzioni regole direttive instructies regels инструкции инструкций указания правила utos tagubilin instruksyon');
+const ML_VERB = words('ignora ignore ignores ignorar ignorez ignorer ignoriere ignorieren ignoriert vergiss vergessen missachte olvida olvidate omite descarta esqueca desconsidere oublie oubliez oublier dimentica dimenticare negeer vergeet игнорируй игнорируйте игнорировать проигнорируй проигнорируйте забудь забудьте забыть αγνοηστε αγνοησε αγνοησετε ξεχαστε ξεχασε kalimutan balewalain');
+const ML_OBJECT = words('instructions instrucciones indicaciones reglas ordenes directrices instrucoes regras ordens diretrizes consignes regles anweisungen anweisung regeln befehle vorgaben instruktionen richtlinien istruzioni regole direttive instructies regels инструкции инструкций инструкциям указания правила οδηγιες εντολες κανονες utos tagubilin instruksyon');
 
 const r = (id: string, weight: number, gap: number, group: string | undefined, ...seq: PhraseRule['seq']): PhraseRule => ({ id, weight, gap, group, seq });
 
@@ -31,6 +31,7 @@ export const PROMPT_RULES: readonly PhraseRule[] = [
   r('override.new_instructions', 20, 1, 'new_task', words('new updated real actual true revised'), words('instructions instruction directive directives task objective mission orders rules')),
   r('override.from_now_on', 20, 3, 'from_now_on', words('from'), words('now'), words('on'), words('you your')),
   r('override.actually_instead', 10, 8, undefined, words('actually but however'), words('instead')),
+  r('override.ignore_above_and', 40, 1, 'override', OVERRIDE_VERB, words('above foregoing everything'), words('and')),
   r('override.task_cancelled', 35, 3, 'new_task', words('task original previous'), words('is has'), words('cancelled canceled over done finished void')),
   // Role play and jailbreak personas.
   r('jailbreak.do_anything_now', 45, 0, 'jailbreak', words('do'), words('anything'), words('now')),
@@ -58,13 +59,18 @@ export const PROMPT_RULES: readonly PhraseRule[] = [
   r('authority.claim_role', 20, 2, 'authority', words('im i'), AUTH_ROLE),
   r('authority.claim_role_am', 20, 2, 'authority', words('am'), words('your the a an'), AUTH_ROLE),
   r('authority.fake_mode', 15, 1, 'authority_mode', words('security system maintenance admin'), words('audit reset upgrade override mode')),
+  r('authority.enter_mode', 25, 4, 'authority_mode', words('entering enter activate activating activated enable enabling engage engaging initiate initiating switching'), words('override maintenance debug developer admin god emergency unrestricted enforcement root sudo'), words('mode')),
   // System-prompt-style directives addressed to the assistant inside user text or a tool result: someone
   // pasting their own "system prompt" to redefine the assistant's role and limits (role/format forgery).
-  r('forgery.directive_role', 15, 2, 'directive_role', words('you'), words('are'), words('chatbot chat bot assistant ai')),
+  r('forgery.directive_role', 15, 4, 'directive_role', words('you'), words('are'), words('chatbot chat bot assistant ai')),
+  r('forgery.directive_as_bot', 15, 4, 'directive_role', words('as'), words('a an'), words('chatbot bot assistant')),
   r('forgery.directive_role_built', 15, 3, 'directive_role', words('chatbot bot assistant'), words('developed designed built programmed trained')),
   r('forgery.directive_task', 15, 0, 'directive_task', words('your'), words('job task role purpose function'), words('is')),
   r('forgery.directive_never', 15, 1, 'directive_never', words('under'), words('no'), words('circumstances')),
-  r('forgery.directive_never_reveal', 15, 2, 'directive_never', words('do dont never not'), words('reveal disclose share discuss')),
+  r('forgery.directive_never_reveal', 15, 2, 'directive_never', words('do dont never not'), words('reveal disclose share discuss help give provide answer talk mention engage')),
+  r('forgery.directive_avoid', 15, 2, 'directive_never', words('avoid avoiding refuse refrain'), words('discussing discuss talking talk answering answer providing provide giving give any all topics questions')),
+  r('forgery.directive_prohibited', 15, 1, 'directive_never', words('strictly'), words('not prohibited forbidden off')),
+  r('forgery.directive_intensifier', 10, 1, 'directive_intensity', words('under in at no'), words('any all matter'), words('circumstances cases costs what')),
   r('forgery.directive_not_allowed', 10, 0, 'directive_never', words('not'), words('programmed allowed permitted supposed'), words('to')),
   // Multilingual override.
   r('override.multilingual', 45, 4, 'override', ML_VERB, ML_OBJECT),

@@ -69,9 +69,9 @@ export function hookRoutes() {
   app.post('/wake', async (c) => {
     const b = await body(c.req.raw, WakeBody);
     const key = `agent:${(b.agentId ?? DEFAULT_AGENT_ID).toLowerCase()}:main`;
-    const result = await c.env.SESSIONS.getByName(key).enqueue(key, { text: `[wake] ${b.text}` });
-    if (result.status === 'rejected') throw new GatewayError('QUEUE_FULL', 'main session queue is full; retry later', { retryable: true, retryAfterMs: 1_000 });
-    return c.json({ ok: true, mode: b.mode, eventOutcome: result.status === 'duplicate' ? 'coalesced' : 'queued' });
+    // The same path as the `wake` method, so last-heartbeat reports hook wakes too.
+    const result = await hubOf(c.env).wake({ mode: b.mode, text: b.text, sessionKey: key });
+    return c.json({ ok: true, mode: b.mode, eventOutcome: result.eventOutcome });
   });
 
   app.post('/agent', async (c) => {

@@ -15,6 +15,7 @@ import { METRICS } from '../metrics.ts';
 import { controlPage, prefersHtml } from '../control/routes.ts';
 import { openaiRoutes } from './openai-http.ts';
 import type { Hub, MethodContext } from './registry.ts';
+import { controlHubOf } from './control-hub.ts';
 
 /** The hub over RPC to the one GatewayDO (what HTTP-dispatched methods use). */
 export function hubOf(env: Env): Hub {
@@ -27,6 +28,12 @@ export function hubOf(env: Env): Hub {
     uptimeMs: () => stub().uptimeMs(),
     listApprovals: (opts) => stub().listApprovals(opts),
     resolveApproval: (id, decision, by) => stub().resolveApproval(id, decision, by),
+    signAttestation: (payload) => stub().signAttestation(payload),
+    oauthStart: (provider, idp) => stub().oauthStart(provider, idp),
+    oauthPoll: (loginId) => stub().oauthPoll(loginId),
+    oauthList: () => stub().oauthList(),
+    oauthLogout: (provider) => stub().oauthLogout(provider),
+    ...controlHubOf(stub),
   };
 }
 

@@ -7,6 +7,10 @@ import type { Env } from '../env.ts';
 import { GatewayError, invalidParams } from '../errors.ts';
 import type { MethodScope, OperatorScope, Role } from './scopes.ts';
 import type { Approval, ApprovalDecision } from './approvals.ts';
+import type { Attestation, AttestationPayload } from '../defender/attest.ts';
+import type { LoginView } from './oauth-store.ts';
+import type { OAuthDeviceConfig } from '../providers/oauth-device.ts';
+import type { ControlHub } from './control-hub.ts';
 import { requiredScope, scopeSatisfied } from './scopes.ts';
 
 /** Who is calling, as the connection negotiated it. */
@@ -20,7 +24,7 @@ export interface Caller {
 }
 
 /** Gateway-wide facilities a method may use (implemented by GatewayDO, or by a stub of it over HTTP). */
-export interface Hub {
+export interface Hub extends ControlHub {
   /** Presence entries of connected clients plus the gateway itself. */
   presence(): Promise<PresenceEntry[]>;
   /** Broadcasts an event to every socket allowed to receive it. */
@@ -35,6 +39,13 @@ export interface Hub {
   listApprovals(opts: { pendingOnly?: boolean; limit?: number }): Promise<Approval[]>;
   /** Resolves a pending approval (once); null when unknown. */
   resolveApproval(id: string, decision: ApprovalDecision, by: string): Promise<{ approval: Approval; changed: boolean } | null>;
+  /** Signs an attestation with the gateway's Ed25519 key (created on first use, kept in its storage). */
+  signAttestation(payload: AttestationPayload): Promise<Attestation>;
+  /** OAuth device logins (durable, bounded) and the providers logged in; secrets never leave the gateway. */
+  oauthStart(provider: string, idp: OAuthDeviceConfig): Promise<LoginView | { error: string }>;
+  oauthPoll(loginId: string): Promise<(LoginView & { retryInMs: number }) | null>;
+  oauthList(): Promise<Array<{ provider: string; expiresAt: number | null; refreshable: boolean; updatedAt: number }>>;
+  oauthLogout(provider: string): Promise<boolean>;
 }
 
 /** A client (or the gateway) as system-presence reports it. */

@@ -67,14 +67,14 @@ export function requiredScope(method: string, declared?: MethodScope): MethodSco
 
 /** Events any authenticated socket may receive. */
 const OPEN_EVENTS = new Set(['tick', 'health', 'heartbeat', 'shutdown', 'update.available']);
-const READ_EVENTS = new Set(['agent', 'chat', 'presence', 'cron', 'sessions.changed', 'session.message', 'session.tool', 'config.changed', 'node.presence']);
+const READ_EVENTS = new Set(['agent', 'chat', 'presence', 'cron', 'sessions.changed', 'session.message', 'session.tool', 'config.changed', 'node.presence', 'defender.decision']);
 
 /** The scope an event needs, or null when it must not be delivered to operators at all. */
 export function eventScope(event: string): OperatorScope | 'none' | null {
   if (OPEN_EVENTS.has(event)) return 'none';
   if (READ_EVENTS.has(event)) return 'operator.read';
   if (event.startsWith('exec.approval.') || event.startsWith('plugin.approval.')) return 'operator.approvals';
-  if (event.startsWith('device.pair.') || event.startsWith('node.pair.')) return 'operator.pairing';
+  if (event.startsWith('device.pair.') || event.startsWith('node.pair.') || event.startsWith('pairing.')) return 'operator.pairing';
   if (event.startsWith('terminal.')) return 'operator.admin';
   return null;
 }

@@ -1,6 +1,7 @@
 // The `models` config section (providers, default model, fallbacks, discovery) as one zod schema; the
 // lead mounts it in src/config/schema.ts. Shaped like OpenClaw's `models.providers.<id>`.
 import { z } from 'zod';
+import { OAuthDeviceConfigSchema } from './oauth-device.ts';
 
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -36,6 +37,8 @@ export const ProviderEntrySchema = z.strictObject({
   requestDefaults: z.record(z.string(), z.unknown()).optional(),
   timeoutMs: ms(1000, 600_000).optional(),
   streamUsage: z.boolean().optional(),
+  /** Log in with the OAuth device flow (`auth.oauth.start`) instead of a key: the IdP's endpoints and client id. */
+  oauth: OAuthDeviceConfigSchema.optional(),
   enabled: z.boolean().default(true),
 });
 

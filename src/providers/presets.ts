@@ -1,3 +1,5 @@
+import type { OAuthDeviceConfig } from './oauth-device.ts';
+
 // Built-in provider presets: base URL, key env vars, keyless flag and a small model list each.
 // Base URLs are used as given (`/chat/completions` is appended), so non-`/v1` bases such as Zhipu's work.
 
@@ -25,6 +27,8 @@ export interface ProviderPreset {
   headers?: Readonly<Record<string, string>>;
   /** Whether to send `stream_options.include_usage` (a few servers reject unknown stream options). */
   streamUsage?: boolean;
+  /** The provider logs in with the OAuth device flow (RFC 8628) when no key is set. */
+  oauth?: OAuthDeviceConfig;
   models: readonly ModelInfo[];
 }
 
@@ -54,6 +58,11 @@ export const PROVIDER_PRESETS: Readonly<Record<string, ProviderPreset>> = Object
       { id: 'zai', name: 'Z.ai', baseUrl: 'https://api.z.ai/api/paas/v4', apiKeyEnv: ['ZAI_API_KEY', 'Z_AI_API_KEY'], keyless: false, models: [{ id: 'glm-5' }, { id: 'glm-4.5-air' }] },
       { id: 'zhipuai', name: 'Zhipu AI (BigModel)', baseUrl: 'https://open.bigmodel.cn/api/paas/v4', apiKeyEnv: ['ZHIPUAI_API_KEY', 'BIGMODEL_API_KEY'], keyless: false, models: [{ id: 'glm-5' }] },
       { id: 'dashscope', name: 'Qwen (Alibaba DashScope)', baseUrl: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1', apiKeyEnv: ['DASHSCOPE_API_KEY'], keyless: false, models: [{ id: 'qwen-plus', contextWindow: 131_072 }, { id: 'qwen3-coder-plus', contextWindow: 1_000_000 }] },
+      {
+        id: 'qwen-portal', name: 'Qwen Portal (OAuth device login)', baseUrl: 'https://portal.qwen.ai/v1', apiKeyEnv: ['QWEN_PORTAL_API_KEY'], keyless: false,
+        oauth: { deviceAuthorizationUrl: 'https://chat.qwen.ai/api/v1/oauth2/device/code', tokenUrl: 'https://chat.qwen.ai/api/v1/oauth2/token', clientId: 'f0304373b74a44d2b584a3fb70ca9e56', scope: 'openid profile email model.completion', pkce: true },
+        models: [{ id: 'qwen3-coder-plus', contextWindow: 1_000_000 }],
+      },
       { id: 'opencode', name: 'OpenCode Zen', baseUrl: 'https://opencode.ai/zen/v1', apiKeyEnv: ['OPENCODE_API_KEY', 'OPENCODE_ZEN_API_KEY'], keyless: true, models: [{ id: 'glm-5-free' }, { id: 'kimi-k2.5-free' }, { id: 'minimax-m2.5-free' }] },
       local('ollama', 'Ollama (local)', 11434, 'OLLAMA_API_KEY'),
       local('lmstudio', 'LM Studio (local)', 1234, 'LMSTUDIO_API_KEY'),

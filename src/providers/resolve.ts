@@ -3,6 +3,7 @@
 // OPENAI_API_KEY (+ OPENAI_BASE_URL, EDGECLAW_MODEL) → openai; nothing set → the keyless default.
 import { normalizeProviderId } from './aliases.ts';
 import { ProvidersConfigSchema, type ProviderEntry, type ProvidersConfig } from './config.ts';
+import type { OAuthDeviceConfig } from './oauth-device.ts';
 import { KEYLESS_DEFAULT_PROVIDER, PROVIDER_PRESETS, fillBaseUrl, type ModelInfo } from './presets.ts';
 
 /** Env vars as a plain record. */
@@ -29,6 +30,8 @@ export interface ResolvedProvider {
   streamUsage: boolean;
   /** Present in the config (not only a preset). */
   configured: boolean;
+  /** Logs in with the OAuth device flow; the token comes from the gateway at run time. */
+  oauth?: OAuthDeviceConfig;
   /** Usable now: has a base URL and a key (or is keyless), and is enabled. */
   available: boolean;
   /** Why it is not available, saying what to set. */
@@ -108,11 +111,12 @@ function resolveProvider(id: string, entry: ProviderEntry | undefined, cfg: Prov
   // A custom OPENAI_BASE_URL without a key is a local or self-hosted endpoint: allow it keyless.
   const keyless = entry?.keyless ?? ((preset?.keyless ?? false) || (id === 'openai' && !!env.OPENAI_BASE_URL));
   const enabled = entry?.enabled ?? true;
+  const oauth = entry?.oauth ?? preset?.oauth;
   let unavailableReason: string | undefined;
   if (!enabled) unavailableReason = 'disabled in config';
   else if (!template) unavailableReason = `no base URL: set models.providers.${id}.baseUrl`;
   else if (!baseUrl) unavailableReason = `base URL needs ${[...template.matchAll(/\{([A-Z0-9_]+)\}/g)].map((m) => m[1]).join(' and ')} in env`;
-  else if (!apiKey && !keyless) unavailableReason = `no API key: set ${keyEnv[0] ?? `models.providers.${id}.apiKey`}`;
+  else if (!apiKey && !keyless) unavailableReason = oauth ? `not logged in: run auth.oauth.start with provider "${id}" (or set ${keyEnv[0] ?? 'an API key'})` : `no API key: set ${keyEnv[0] ?? `models.providers.${id}.apiKey`}`;
   const configModels: ModelInfo[] = (entry?.models ?? []).map((m) => ({ ...(typeof m === 'string' ? { id: m } : m), origin: 'config' as const }));
   const presetModels: ModelInfo[] = (preset?.models ?? []).filter((p) => !configModels.some((c) => c.id === p.id)).map((m) => ({ ...m, origin: 'preset' as const }));
   const models = [...configModels, ...presetModels];
@@ -129,6 +133,7 @@ function resolveProvider(id: string, entry: ProviderEntry | undefined, cfg: Prov
     timeoutMs: entry?.timeoutMs ?? cfg.requestTimeoutMs,
     streamUsage: entry?.streamUsage ?? preset?.streamUsage ?? true,
     configured: entry !== undefined,
+    ...(oauth ? { oauth } : {}),
     available: unavailableReason === undefined,
     ...(unavailableReason ? { unavailableReason } : {}),
   };
@@ -149,4 +154,23 @@ function pickPrimary(cfg: ProvidersConfig, env: EnvRecord, providers: Map<string
   const model = envModel || providers.get(provider)?.models[0]?.id;
   if (!model) throw new Error(`no model for provider ${provider}: set EDGECLAW_MODEL or models.providers.${provider}.models`);
   return { provider, model };
+}
+
+/**
+ * Resolved providers with OAuth tokens applied: a provider that logs in by device flow and has no key gets
+ * the gateway's access token (and the API host the IdP named, if any) and becomes available.
+ * @example withOAuthTokens(resolved, { 'qwen-portal': { accessToken } })
+ */
+export function withOAuthTokens(resolved: ResolvedModels, tokens: Readonly<Record<string, { accessToken: string; resourceUrl?: string }>>): ResolvedModels {
+  const providers = new Map(resolved.providers);
+  for (const [id, t] of Object.entries(tokens)) {
+    const p = providers.get(id);
+    if (!p || p.apiKey) continue;
+    const host = t.resourceUrl?.replace(/^https:\/\//, '').replace(/\/.*$/, '');
+    const baseUrl = host && /^[a-z0-9.-]+(?::\d{1,5})?$/i.test(host) ? `https://${host}/v1` : p.baseUrl;
+    const { unavailableReason: _r, ...rest } = p;
+    const onlyLoginMissing = p.unavailableReason?.startsWith('not logged in') ?? false;
+    providers.set(id, onlyLoginMissing && baseUrl ? { ...rest, apiKey: t.accessToken, baseUrl, available: true } : { ...p, apiKey: t.accessToken, baseUrl });
+  }
+  return { ...resolved, providers };
 }

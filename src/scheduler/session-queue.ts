@@ -8,7 +8,7 @@ import { decideAbort, decideEnqueue, decideNextTurn, decideSteer, resolvePolicy,
 import { migrateSessionSchema, type Row, type SqlPort } from './session-schema.ts';
 import { SessionHistory, type HistoryLimits, type HistoryPage, type HistoryRole } from './session-history.ts';
 import { addToDropSummary, dropSummaryText, type DropSummary } from './text.ts';
-import type { DroppedItem, EnqueueInput, EnqueueResult, ItemMeta, QueueMode, QueuePolicy, QueueView, RunState, SessionOverrides, TurnItem, Usage } from './types.ts';
+import { MAX_ITEM_META, type DroppedItem, type EnqueueInput, type EnqueueResult, type ItemMeta, type QueueMode, type QueuePolicy, type QueueView, type RunState, type SessionOverrides, type TurnItem, type Usage } from './types.ts';
 
 export type { SqlPort, SqlValue, SqlCursor } from './session-schema.ts';
 export type { HistoryEntry, HistoryPage } from './session-history.ts';
@@ -156,8 +156,9 @@ export class SessionQueue {
     const availableAt = Math.max(now, input.availableAt ?? now);
     const runId = runIdOf(seq);
     this.#sql.exec(
-      `INSERT INTO queue (seq, item_key, text, enqueued_at, available_at, mode, thread, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO queue (seq, item_key, text, enqueued_at, available_at, mode, thread, channel, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       seq, input.key ?? null, input.text, now, availableAt, p.mode, input.thread ?? null, input.channel ?? null,
+      input.meta !== undefined && input.meta.length <= MAX_ITEM_META ? input.meta : null,
     );
     this.#sql.exec(`INSERT INTO runs (run_id, seq, state, thread, channel, created_at) VALUES (?, ?, 'queued', ?, ?, ?)`, runId, seq, input.thread ?? null, input.channel ?? null, now);
     if (input.key !== undefined) this.#remember(input.key, seq, now);
@@ -350,7 +351,7 @@ export class SessionQueue {
       this.#sql.exec(`INSERT OR REPLACE INTO inflight (seq, run_id, item) VALUES (?, ?, ?)`, seq, into, JSON.stringify(row));
       this.#sql.exec(`DELETE FROM queue WHERE seq = ?`, seq);
       if (it.runId !== into) this.#sql.exec(`UPDATE runs SET merged_into = ?, started_at = ? WHERE run_id = ?`, into, now, it.runId);
-      items.push({ seq, runId: it.runId, text: it.text, key: it.key, thread: it.thread, channel: it.channel, synthetic: false });
+      items.push({ seq, runId: it.runId, text: it.text, key: it.key, thread: it.thread, channel: it.channel, meta: str(row.meta), synthetic: false });
       entries.push({ role: 'user', text: it.text, seq, runId: it.runId, key: it.key, enqueuedAt: it.enqueuedAt });
     }
     this.#setMeta('processed', String(Number(this.#meta('processed') ?? 0) + seqs.length));

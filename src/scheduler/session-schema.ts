@@ -18,7 +18,7 @@ export interface SqlCursor<T> {
 export type Row = Record<string, SqlValue>;
 
 /** Schema version this build writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const V1: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS session_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
@@ -65,8 +65,11 @@ const V3: readonly string[] = [
   `ALTER TABLE runs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0`,
 ];
 
+/** v4: channel metadata of an item (reply-to message id, attachments), JSON written by the channel sink. */
+const V4: readonly string[] = [`ALTER TABLE queue ADD COLUMN meta TEXT`];
+
 /** Steps from version i to i+1. */
-const STEPS: readonly (readonly string[])[] = [V1, V2, V3];
+const STEPS: readonly (readonly string[])[] = [V1, V2, V3, V4];
 
 /**
  * Brings the tables to SCHEMA_VERSION (idempotent). Each step runs only from its own version, so a

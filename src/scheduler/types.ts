@@ -68,9 +68,14 @@ export interface EnqueueInput {
   readonly queueMode?: QueueMode;
   readonly thread?: string;
   readonly channel?: string;
+  /** Channel metadata (JSON, at most MAX_ITEM_META bytes): the triggering message id, attachments. */
+  readonly meta?: string;
   /** Earliest processing time (ms since epoch); later items still wait behind it. */
   readonly availableAt?: number;
 }
+
+/** Largest `meta` an item may carry (UTF-16 units); longer metadata is dropped, never the item. */
+export const MAX_ITEM_META = 8192;
 
 /** A drop reported to the producer. */
 export interface DroppedItem {
@@ -110,6 +115,8 @@ export interface TurnItem {
   key: string | null;
   thread: string | null;
   channel: string | null;
+  /** Channel metadata the producer attached (see EnqueueInput.meta). */
+  meta?: string | null;
   synthetic: boolean;
 }
 

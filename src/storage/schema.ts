@@ -4,7 +4,7 @@
  * Per-session state (queue, history) lives in each SessionDO's own SQLite, not here.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Index of sessions, written after the owning SessionDO commits (never on the hot path's critical section). */
 export const sessions = sqliteTable(
@@ -40,4 +40,63 @@ export const meta = sqliteTable('meta', {
   updatedAt: integer('updated_at')
     .notNull()
     .default(sql`(unixepoch() * 1000)`),
+});
+
+/**
+ * Pending DM pairing requests: one per (channel, account, sender), with a short code the owner approves.
+ * Bounded per account (`pairing.pendingCap`) and by TTL (`expires_at`); the code is unique per channel.
+ */
+export const channelPairingRequests = sqliteTable(
+  'channel_pairing_requests',
+  {
+    channel: text('channel').notNull(),
+    account: text('account').notNull(),
+    senderId: text('sender_id').notNull(),
+    code: text('code').notNull(),
+    username: text('username'),
+    displayName: text('display_name'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    /** Last time the sender was sent the code (replies are rate-limited per sender). */
+    notifiedAt: integer('notified_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.channel, t.account, t.senderId] }),
+    uniqueIndex('channel_pairing_requests_code').on(t.channel, t.code),
+    index('channel_pairing_requests_expires').on(t.channel, t.account, t.expiresAt),
+  ],
+);
+
+/**
+ * Senders approved through pairing (consulted by activation besides config `allowFrom`). `isOwner` marks
+ * the account's owner (the first approval when no owner is configured); `notice*` is the approval notice's
+ * outbox record, so the "you're approved" message goes out once.
+ */
+export const channelPairingApproved = sqliteTable(
+  'channel_pairing_approved',
+  {
+    channel: text('channel').notNull(),
+    account: text('account').notNull(),
+    senderId: text('sender_id').notNull(),
+    username: text('username'),
+    approvedAt: integer('approved_at').notNull(),
+    approvedBy: text('approved_by').notNull(),
+    /** The pairing code this approval consumed (null for other grants). */
+    code: text('code'),
+    isOwner: integer('is_owner').notNull().default(0),
+    noticeState: text('notice_state'),
+    noticeMessageId: text('notice_message_id'),
+    noticeAttempts: integer('notice_attempts').notNull().default(0),
+    noticeError: text('notice_error'),
+    noticeAt: integer('notice_at'),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.account, t.senderId] }), index('channel_pairing_approved_code').on(t.channel, t.code)],
+);
+
+/** Secrets set at run time (e.g. `/set api key`): provider API keys by name. Never returned by any method. */
+export const secrets = sqliteTable('secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  updatedBy: text('updated_by').notNull(),
 });

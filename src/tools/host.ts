@@ -84,3 +84,12 @@ export function capResult(text: string, maxBytes: number): ToolOutcome {
   const head = new TextDecoder().decode(bytes.subarray(0, end));
   return { ok: true, content: `${head}\n[truncated: ${bytes.byteLength - end} more bytes]`, truncated: true };
 }
+
+/**
+ * The host as the model sees it under a tool policy: `list()` keeps only allowed tools; `call()` is
+ * unchanged (the defender still gates every call, so a tool the model names anyway is refused there).
+ * @example withAllowedTools(host, (name) => toolAllowed(name, policy.tools, ctx).allowed)
+ */
+export function withAllowedTools(host: ToolHost, allowed: (name: string) => boolean): ToolHost {
+  return { list: () => host.list().filter((s) => allowed(s.function.name)), call: (name, args, ctx) => host.call(name, args, ctx) };
+}

@@ -8,6 +8,7 @@ import { TEST_TOKEN } from './constants.ts';
 import { authed, uniqueSession, waitFor } from './harness.ts';
 import { connectParams, FrameClient } from './ws-client.ts';
 export { agentModelsConfig, INJECTION } from './agent-config.ts';
+import { INBOX_SESSION } from './agent-config.ts';
 
 /** What a host offers the agent suite. */
 export interface AgentHarness {
@@ -61,6 +62,28 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       op.ws.close(1000);
     });
 
+    it('rolls provider usage up per model: usage.status and usage.cost count the run, unknown prices stay null', async () => {
+      const h = harness();
+      const op = await operator(h, ['operator.read', 'operator.write']);
+      const before = (await op.req('usage.status', {})).payload;
+      const echoBefore = before.byModel.find((m: { model: string }) => m.model === 'fake/echo') ?? { input: 0, output: 0, runs: 0 };
+      const runId = `usage-${crypto.randomUUID()}`;
+      expect((await op.req('chat.send', { sessionKey: uniqueSession('usage'), message: 'count me', idempotencyKey: runId })).ok).toBe(true);
+      await op.next((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'final', 30_000);
+      const after = (await op.req('usage.status', {})).payload;
+      const echo = after.byModel.find((m: { model: string }) => m.model === 'fake/echo');
+      // The fake reports 10 prompt and 5 completion tokens per streamed call.
+      expect(echo).toMatchObject({ input: echoBefore.input + 10, output: echoBefore.output + 5, runs: echoBefore.runs + 1, totalCost: null });
+      expect(after.totals.totalCost).toBeNull();
+      expect(after.totals.unpricedModels).toContain('fake/echo');
+      const cost = (await op.req('usage.cost', { days: 1 })).payload;
+      expect(cost.daily).toHaveLength(1);
+      expect(cost.daily[0]).toMatchObject({ date: new Date().toISOString().slice(0, 10), totalCost: null });
+      expect(cost.daily[0].input).toBeGreaterThanOrEqual(10);
+      expect((await op.req('usage.cost', { startDate: '2026-01-02' })).error.message).toMatch(/startDate and endDate go together/);
+      op.ws.close(1000);
+    });
+
     it('answers `agent` twice on one id: accepted, then the final payload', async () => {
       const h = harness();
       const op = await operator(h, ['operator.write']);
@@ -96,6 +119,7 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
 
     it('blocks a model that asks to run `rm -rf ~`: the model gets a block result and nothing runs', async () => {
       const h = harness();
+      const watcher = await operator(h, ['operator.read']);
       const session = uniqueSession('rm');
       await useModel(h, session, 'fake-rm/tools:1');
       const r = await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'clean my home directory' }) });
@@ -106,6 +130,13 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       }, 30_000, 'the blocked run to finish');
       expect(texts.at(-1)).toMatch(/^done: \{"ok":false,"error":\{"code":"blocked","message":"blocked by policy: command_guard:fs\.rm_recursive_root_or_home/);
       if (h.homeCanaryExists) expect(h.homeCanaryExists()).toBe(true);
+      // The decision went out as an event to readers, with its reasons, and is counted for the session.
+      const event = await watcher.next((f) => f.event === 'defender.decision' && f.payload.sessionKey === session, 10_000);
+      expect(event.payload).toMatchObject({ kind: 'tool_call', tool: 'exec', decision: 'block' });
+      expect(event.payload.reasons).toContain('command_guard:fs.rm_recursive_root_or_home');
+      const described = await watcher.req('sessions.describe', { key: session });
+      expect(described.payload.entry.defender.block).toBeGreaterThanOrEqual(1);
+      watcher.ws.close(1000);
     });
 
     it('holds a reviewed command until an operator approves it, then runs it', async () => {
@@ -133,6 +164,45 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
         expect(texts.at(-1)).toMatch(/exec/);
       }
       approver.ws.close(1000);
+    });
+
+    it('blocks web_fetch of a URL VirusTotal reports malicious before anything is fetched', async () => {
+      const h = harness();
+      const session = uniqueSession('vt');
+      await useModel(h, session, 'fake-vt/tools:1');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'fetch that script' }) });
+      const texts = await waitFor(async () => {
+        const t = await assistantText(h, session);
+        return t.length > 0 ? t : undefined;
+      }, 30_000, 'the run to finish');
+      expect(texts.at(-1)).toMatch(/^done: \{"ok":false,"error":\{"code":"blocked","message":"blocked by policy: .*engine:virustotal\.url_malicious/);
+    });
+
+    it('remembers a note across sessions with the memory tool', async () => {
+      const h = harness();
+      const run = async (model: string) => {
+        const session = uniqueSession('mem');
+        await useModel(h, session, model);
+        await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'note it' }) });
+        return waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the memory run to finish');
+      };
+      expect(await run('fake-mem-set/tools:1')).toBe('done: {"ok":true,"key":"favourite-colour"}');
+      expect(await run('fake-mem-get/tools:1')).toBe('done: {"ok":true,"key":"favourite-colour","value":"teal"}');
+    });
+
+    it('messages another session with sessions_send: queued there once, answered there', async () => {
+      const h = harness();
+      const session = uniqueSession('sender');
+      await useModel(h, session, 'fake-send/tools:1');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'ask the inbox' }) });
+      const out = await waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the sending run to finish');
+      expect(out).toMatch(/^done: \{"ok":true,"status":"queued","sessionKey":"agent:main:inbox-e2e"/);
+      const inbox = await waitFor(async () => {
+        const res = await authed(h as never, `/sessions/${INBOX_SESSION}/history?limit=10`);
+        const rows = ((await res.json()) as { history: { role: string; text: string }[] }).history;
+        return rows.some((r) => r.role === 'assistant') ? rows : undefined;
+      }, 30_000, 'the inbox session to answer');
+      expect(inbox.filter((r) => r.role === 'user').map((r) => r.text)).toEqual([`[message from session ${session}]\nstatus report please`]);
     });
 
     it('withholds a tool result that carries a prompt injection before it reaches the model', async () => {

@@ -95,7 +95,7 @@ export function describeGateway(host: string, harness: () => GatewayHarness): vo
       const models = await writer.req('models.list', {});
       expect(models.payload.models.length).toBeGreaterThan(5);
       expect(JSON.stringify(models.payload)).not.toMatch(/apiKey/i);
-      expect((await writer.req('tools.catalog', {})).payload.tools.map((t: { name: string }) => t.name)).toContain('web_fetch');
+      expect((await writer.req('tools.catalog', {})).payload.tools.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['web_fetch', 'sessions_send', 'memory']));
       writer.ws.close(1000);
       admin.ws.close(1000);
     });

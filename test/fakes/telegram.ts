@@ -1,8 +1,10 @@
 // A fake Telegram Bot API server (Hono app) that behaves like the real one for the methods edgeclaw uses:
 // getMe, getUpdates (offset confirms, negative offsets, limit, long-poll timeout, 409 while a webhook is
 // set or when a newer poll supersedes an older one), sendMessage (1-4096 visible characters after
-// entity parsing, HTML parse errors), editMessageText, setWebhook/deleteWebhook/getWebhookInfo (secret
-// rules), plus webhook delivery with the secret header and redelivery on non-2xx.
+// entity parsing, HTML parse errors), editMessageText, deleteMessage, sendChatAction, getFile plus the
+// file endpoint `/file/bot<token>/<file_path>` (files planted with `addFile`, 20 MB getFile limit),
+// setWebhook/deleteWebhook/getWebhookInfo (secret rules), plus webhook delivery with the secret header
+// and redelivery on non-2xx.
 // Serve it on port 0 in Node (serveOnPort0) or pass `fake.fetch` as the Bot API client's fetch in workerd.
 // Cues (`fake.cue(method, ...)`): 429 with parameters.retry_after, 5xx, 409, a malformed body, a hang.
 import { Hono } from 'hono';
@@ -24,6 +26,24 @@ export interface SentMessage {
   parse_mode: string | null;
   message_thread_id: number | null;
   reply_to: number | null;
+  /** How many times the text was edited (streaming drafts). */
+  edits: number;
+  deleted: boolean;
+}
+
+/** A chat action the bot sent. */
+export interface ChatAction {
+  chat_id: string;
+  action: string;
+  message_thread_id: number | null;
+  at: number;
+}
+
+interface StoredFile {
+  file_id: string;
+  file_unique_id: string;
+  file_path: string;
+  body: Uint8Array;
 }
 
 interface Bot {
@@ -35,6 +55,10 @@ interface Bot {
   nextMessageId: number;
   waiters: Set<() => void>;
   poll: { supersede: () => void } | null;
+  /** `chat_id:message_id` of messages deleted with deleteMessage. */
+  deleted: string[];
+  actions: ChatAction[];
+  files: Map<string, StoredFile>;
 }
 
 const TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'code', 'pre', 'blockquote', 'tg-emoji']);
@@ -131,10 +155,21 @@ export function createFakeTelegram() {
     if (text.length > 4096) return apiError(400, 'Bad Request: message is too long');
     const thread = p.message_thread_id === undefined ? null : Number(p.message_thread_id);
     const replyTo = (p.reply_parameters as { message_id?: number } | undefined)?.message_id ?? null;
-    const msg: SentMessage = { message_id: bot.nextMessageId++, chat_id: String(p.chat_id), text, parse_mode: (p.parse_mode as string) ?? null, message_thread_id: thread, reply_to: replyTo };
+    const msg: SentMessage = { message_id: bot.nextMessageId++, chat_id: String(p.chat_id), text, parse_mode: (p.parse_mode as string) ?? null, message_thread_id: thread, reply_to: replyTo, edits: 0, deleted: false };
     bot.sent.push(msg);
     return ok({ message_id: msg.message_id, date: Math.floor(Date.now() / 1000), chat: { id: Number(p.chat_id), type: 'private' }, text });
   }
+
+  app.get('/file/:bot/*', (c) => {
+    const tokenPart = c.req.param('bot');
+    const bot = tokenPart.startsWith('bot') ? bots.get(tokenPart.slice(3)) : undefined;
+    if (!bot) return apiError(401, 'Unauthorized');
+    const path = decodeURIComponent(c.req.path.slice(`/file/${tokenPart}/`.length));
+    calls.push({ method: 'file', params: { path } });
+    const file = [...bot.files.values()].find((f) => f.file_path === path);
+    if (!file) return apiError(404, 'Not Found');
+    return new Response(file.body, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(file.body.byteLength) } });
+  });
 
   app.all('/:bot/:method', async (c) => {
     const tokenPart = c.req.param('bot');
@@ -173,15 +208,40 @@ export function createFakeTelegram() {
         return getUpdates(bot, params, c.req.raw.signal);
       case 'sendMessage':
         return sendMessage(bot, params);
+      case 'sendChatAction':
+        if (params.chat_id === undefined) return apiError(400, 'Bad Request: chat_id is empty');
+        if (!['typing', 'upload_photo', 'record_voice', 'upload_document'].includes(String(params.action))) return apiError(400, 'Bad Request: wrong parameter action in request');
+        bot.actions.push({ chat_id: String(params.chat_id), action: String(params.action), message_thread_id: params.message_thread_id === undefined ? null : Number(params.message_thread_id), at: Date.now() });
+        return ok(true);
+      case 'getFile': {
+        const file = bot.files.get(String(params.file_id ?? ''));
+        if (!file) return apiError(400, 'Bad Request: invalid file_id');
+        if (file.body.byteLength > 20 * 1024 * 1024) return apiError(400, 'Bad Request: file is too big');
+        return ok({ file_id: file.file_id, file_unique_id: file.file_unique_id, file_size: file.body.byteLength, file_path: file.file_path });
+      }
       case 'editMessageText': {
-        const msg = bot.sent.find((m) => m.message_id === Number(params.message_id) && m.chat_id === String(params.chat_id));
+        const msg = bot.sent.find((m) => m.message_id === Number(params.message_id) && m.chat_id === String(params.chat_id) && !m.deleted);
         if (!msg) return apiError(400, 'Bad Request: message to edit not found');
         const parsed = params.parse_mode === 'HTML' ? parseTelegramHtml(String(params.text ?? '')) : { ok: true as const, text: String(params.text ?? '') };
         if (!parsed.ok) return apiError(400, parsed.error);
         if (parsed.text.length > 4096) return apiError(400, 'Bad Request: MESSAGE_TOO_LONG');
         if (parsed.text === msg.text) return apiError(400, 'Bad Request: message is not modified');
         msg.text = parsed.text;
+        msg.parse_mode = (params.parse_mode as string) ?? null;
+        msg.edits++;
         return ok({ message_id: msg.message_id, date: Math.floor(Date.now() / 1000), chat: { id: Number(msg.chat_id), type: 'private' }, text: msg.text });
+      }
+      case 'deleteMessage': {
+        // Like the Bot API: only an existing message of that chat. The bot's own messages are marked deleted;
+        // a user's message counts as existing (the fake does not track them) unless it was deleted already.
+        const key = `${String(params.chat_id)}:${Number(params.message_id)}`;
+        if (params.chat_id === undefined || !Number.isInteger(Number(params.message_id))) return apiError(400, 'Bad Request: message identifier is not specified');
+        if (bot.deleted.includes(key)) return apiError(400, 'Bad Request: message to delete not found');
+        const own = bot.sent.find((m) => m.message_id === Number(params.message_id) && m.chat_id === String(params.chat_id));
+        if (own?.deleted) return apiError(400, 'Bad Request: message to delete not found');
+        if (own) own.deleted = true;
+        bot.deleted.push(key);
+        return ok(true);
       }
       case 'setWebhook': {
         const url = String(params.url ?? '');
@@ -213,7 +273,7 @@ export function createFakeTelegram() {
     /** Registers a bot; returns its token. */
     addBot(id: number, username: string, secretPart = 'AAHfakeTokenForTestsOnly_0123456789'): string {
       const token = `${id}:${secretPart}`;
-      bots.set(token, { me: { id, is_bot: true, first_name: username, username }, updates: [], nextUpdateId: 100_000, webhook: null, sent: [], nextMessageId: 1, waiters: new Set(), poll: null });
+      bots.set(token, { me: { id, is_bot: true, first_name: username, username }, updates: [], nextUpdateId: 100_000, webhook: null, sent: [], nextMessageId: 1, waiters: new Set(), poll: null, deleted: [], actions: [], files: new Map() });
       return token;
     },
     /** Queues an update (assigning update_id unless given) and wakes a waiting long poll. */
@@ -233,7 +293,18 @@ export function createFakeTelegram() {
       cues.set(method, list);
     },
     sent: (token: string) => bots.get(token)!.sent,
+    /** Chat actions (typing) the bot sent. */
+    actions: (token: string) => bots.get(token)!.actions,
+    /** Plants a file the bot can fetch with getFile; returns its file_id. */
+    addFile(token: string, body: string | Uint8Array, path = `documents/file_${Math.floor(Math.random() * 1e9)}.txt`): string {
+      const bot = bots.get(token)!;
+      const id = `BQAC${Math.random().toString(36).slice(2, 12)}`;
+      bot.files.set(id, { file_id: id, file_unique_id: `u${id}`, file_path: path, body: typeof body === 'string' ? new TextEncoder().encode(body) : body });
+      return id;
+    },
     webhook: (token: string) => bots.get(token)!.webhook,
+    /** `chat_id:message_id` of every message deleted through deleteMessage. */
+    deleted: (token: string) => bots.get(token)!.deleted,
     pending: (token: string) => bots.get(token)!.updates.length,
     /**
      * Delivers the oldest pending update to the registered webhook like Telegram: POST with the secret

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll } from 'vitest';
 import { agentModelsConfig, describeAgent, INJECTION, type AgentHarness } from '../contract/agent.ts';
+import { VT_TEST_KEY } from '../contract/agent-config.ts';
 import { TEST_QUEUE_CAP, TEST_TOKEN } from '../contract/constants.ts';
 import { FrameClient, type WsLike } from '../contract/ws-client.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
+import { seededFakeVirusTotal } from '../fakes/virustotal-seed.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
 
@@ -16,6 +18,7 @@ const home = join(dir.path, 'home');
 const data = join(dir.path, 'data');
 const workspace = join(data, 'workspace');
 let fake: ServedFake;
+let vt: ServedFake;
 let server: ServerProcess;
 let env: Record<string, string>;
 
@@ -42,13 +45,14 @@ const harness: AgentHarness = {
 
 beforeAll(async () => {
   fake = await serveOnPort0(createFakeOpenAI().app);
+  vt = await serveOnPort0(seededFakeVirusTotal().app);
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'canary.txt'), 'still here');
   mkdirSync(workspace, { recursive: true });
   writeFileSync(join(workspace, 'notes.txt'), `Meeting notes.\n${INJECTION}\n`);
   const config = join(dir.path, 'edgeclaw.json5');
   writeFileSync(config, JSON.stringify({ models: agentModelsConfig(`${fake.url}/v1`) }));
-  env = { PORT: '0', HOME: home, EDGECLAW_DATA_DIR: data, EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model', EDGECLAW_OPENAI_HTTP: 'true' };
+  env = { PORT: '0', HOME: home, EDGECLAW_DATA_DIR: data, EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model', EDGECLAW_OPENAI_HTTP: 'true', VIRUSTOTAL_API_KEY: VT_TEST_KEY, VIRUSTOTAL_BASE_URL: `${vt.url}/api/v3`, EDGECLAW_VT_PER_MINUTE: '100' };
   server = await spawnServer(env);
 });
 
@@ -56,6 +60,7 @@ afterAll(async () => {
   server.child.kill('SIGTERM');
   await server.exited;
   await fake.close();
+  await vt.close();
   dir.cleanup();
 });
 

@@ -10,6 +10,7 @@ import { NodeD1Database } from '../../node-adapter/d1.ts';
 import { DurableObjectHost } from '../../node-adapter/do-host.ts';
 import { migrateRegistry } from '../../node-adapter/migrate.ts';
 import { openDatabase } from '../../node-adapter/sqlite.ts';
+import { MIGRATIONS } from '../../src/storage/migrations.gen.ts';
 import { tempDir } from './server-process.ts';
 
 const cleanups: (() => unknown)[] = [];
@@ -32,7 +33,7 @@ describe('readiness on node bindings', () => {
 
     const first = await app.request('/readyz', {}, env);
     expect(first.status).toBe(503);
-    expect(await first.json()).toMatchObject({ ready: false, reason: 'registry migrations pending: 0000_init.sql' });
+    expect(await first.json()).toMatchObject({ ready: false, reason: `registry migrations pending: ${MIGRATIONS.map((m) => m.name).join(', ')}` });
     expect((await app.request('/healthz', {}, env)).status).toBe(200);
 
     migrateRegistry(db);

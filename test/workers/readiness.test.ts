@@ -2,6 +2,7 @@
 import { applyD1Migrations, env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/storage/migrations.gen.ts';
 
 const get = (path: string) => exports.default.fetch(new Request(`https://edgeclaw.test${path}`));
 
@@ -9,7 +10,7 @@ describe('readiness on workers', () => {
   it('is 503 naming the pending migrations until they are applied, then 200', async () => {
     const before = await get('/readyz');
     expect(before.status).toBe(503);
-    expect(await before.json()).toMatchObject({ ready: false, reason: 'registry migrations pending: 0000_init.sql' });
+    expect(await before.json()).toMatchObject({ ready: false, reason: `registry migrations pending: ${MIGRATIONS.map((m) => m.name).join(', ')}` });
     expect((await get('/healthz')).status).toBe(200);
     await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
     const after = await get('/readyz');

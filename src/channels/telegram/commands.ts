@@ -1,10 +1,13 @@
 /**
  * Telegram commands that need no model: /start, /help, /status, /whoami (/id), /new and /reset, /queue,
- * /stop (openclaw-protocol.md §9, seed-system.md §7). Other commands go to the session as text.
- * Every command answers something useful, bad input included.
+ * /stop, /model, /set api key, /auth (openclaw-protocol.md §9, seed-system.md §7). Other commands go to
+ * the session as text. Every command answers something useful, bad input included.
  */
 import type { InboundEnvelope, SessionControl } from '../envelope.ts';
 import { QUEUE_MODES } from '../../scheduler/types.ts';
+import { modelCommand, parseSetApiKey, setCommand, type CommandServices } from './model-commands.ts';
+
+export type { CommandServices } from './model-commands.ts';
 
 /** A parsed `/name@bot args` command. */
 export interface ParsedCommand {
@@ -35,7 +38,7 @@ export function parseCommand(text: string, botUsername: string | null): ParsedCo
 export type CommandOutcome = { readonly kind: 'reply'; readonly text: string } | { readonly kind: 'forward' };
 
 /** Names handled here (the rest are forwarded to the session). */
-export const LOCAL_COMMANDS = ['start', 'help', 'status', 'whoami', 'id', 'new', 'reset', 'queue', 'stop'] as const;
+export const LOCAL_COMMANDS = ['start', 'help', 'status', 'whoami', 'id', 'new', 'reset', 'queue', 'stop', 'model', 'models', 'set', 'auth'] as const;
 
 const HELP = [
   'edgeclaw is online. Send a message and the agent answers.',
@@ -45,6 +48,8 @@ const HELP = [
   '/new or /reset – start a fresh session',
   '/stop – cancel queued messages and stop the running answer',
   `/queue <${QUEUE_MODES.join('|')}|default> – what new messages do while an answer runs`,
+  '/model list [provider] – available models; /model <provider>/<model> – use one in this chat',
+  '/set api key <provider> <key> – owner only, in a direct message (the message is deleted)',
 ].join('\n');
 
 /** Context of one command. */
@@ -52,6 +57,8 @@ export interface CommandContext {
   readonly envelope: InboundEnvelope;
   readonly sessionKey: string;
   readonly control: SessionControl;
+  /** Model catalog, secret store and owner check (`/model`, `/set`); absent = those commands are unavailable. */
+  readonly services?: CommandServices;
 }
 
 /**
@@ -111,6 +118,27 @@ export async function runCommand(cmd: ParsedCommand, ctx: CommandContext): Promi
       await ctx.control.setQueueMode(ctx.sessionKey, mode);
       return reply(`Queue mode set to ${mode}.`);
     }
+    case 'model':
+    case 'models': {
+      if (!ctx.services) return reply('Model commands are not available here.');
+      const args = cmd.name === 'models' && cmd.args === '' ? 'list' : cmd.args;
+      // A failure (registry or session unavailable) is answered, not thrown: redelivering a command is no use.
+      return reply(await modelCommand(args, ctx.sessionKey, ctx.services).catch(() => 'Model commands are unavailable right now; please try again later.'));
+    }
+    case 'set': {
+      const services = ctx.services;
+      if (!services) return reply('Settings commands are not available here.');
+      return reply(
+        await setCommand(cmd.args, ctx.envelope, services).catch(async () => {
+          // The message may carry a key: delete it even when the command itself failed.
+          const deleted = parseSetApiKey(cmd.args)?.key ? await services.deleteMessage(ctx.envelope.chat.id, ctx.envelope.messageId).catch(() => false) : false;
+          return `Settings are unavailable right now; nothing was stored.${deleted ? ' Your message was deleted.' : ''} Please try again later.`;
+        }),
+      );
+    }
+    case 'auth':
+      // No OAuth device flow (auth.oauth.*) exists on this gateway yet.
+      return reply('OAuth login (/auth) is not available yet. Use /set api key <provider> <key> in a direct message instead.');
     default:
       return { kind: 'forward' };
   }

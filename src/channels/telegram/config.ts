@@ -32,6 +32,8 @@ export const TelegramAccountSchema = z
     dmScope: z.enum(['main', 'per-peer', 'per-channel-peer', 'per-account-channel-peer']).default('per-account-channel-peer'),
     dmPolicy: z.enum(['open', 'allowlist', 'pairing', 'disabled']).default('pairing'),
     allowFrom: list.default([]),
+    /** The owner (user id or @username): may run owner-only commands (`/set api key`). Unset: the first specific `allowFrom` entry, else the first sender approved through pairing. */
+    owner: z.string().trim().regex(/^(@?[A-Za-z0-9_]{3,64}|\d{1,20})$/, 'expected a numeric user id or @username').optional(),
     groupPolicy: z.enum(['open', 'allowlist', 'disabled']).default('allowlist'),
     groups: list.default([]),
     groupAllowFrom: list.default([]),
@@ -39,6 +41,10 @@ export const TelegramAccountSchema = z
     groupActivation: z.enum(['mention', 'reply', 'always']).default('mention'),
     /** Visible UTF-16 units per message (Telegram's hard limit is 4096). */
     textChunkLimit: z.number().int().min(64).max(4096).default(4096),
+    /** Stream replies by editing a draft message while the model writes (TELEGRAM_STREAMING=1). */
+    streaming: z.boolean().default(false),
+    /** Largest inbound file downloaded for the model (bytes; the Bot API serves at most 20 MB). */
+    mediaMaxBytes: z.number().int().min(1024).max(20 * 1024 * 1024).default(5 * 1024 * 1024),
     /** Long-poll timeout of getUpdates (seconds). */
     pollTimeoutSeconds: z.number().int().min(0).max(50).default(25),
   })
@@ -81,8 +87,13 @@ export interface TelegramVars {
   readonly TELEGRAM_GROUPS?: string;
   readonly TELEGRAM_REQUIRE_MENTION?: string;
   readonly TELEGRAM_DM_POLICY?: string;
+  readonly TELEGRAM_OWNER_ID?: string;
+  readonly TELEGRAM_STREAMING?: string;
+  readonly TELEGRAM_MEDIA_MAX_BYTES?: string;
 }
 
+/** `1/true/yes/on` → true, `0/false/no/off` → false; anything else is passed on for the schema to reject. */
+const flag = (s: string): boolean | string => (/^(1|true|yes|on)$/i.test(s) ? true : /^(0|false|no|off)$/i.test(s) ? false : s);
 const csv = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 function envAccount(vars: TelegramVars, base: Record<string, unknown> | undefined): Record<string, unknown> {
@@ -97,7 +108,10 @@ function envAccount(vars: TelegramVars, base: Record<string, unknown> | undefine
     a.dmPolicy ??= 'pairing';
   }
   if (vars.TELEGRAM_DM_POLICY) a.dmPolicy = vars.TELEGRAM_DM_POLICY;
+  if (vars.TELEGRAM_OWNER_ID) a.owner = vars.TELEGRAM_OWNER_ID;
   if (vars.TELEGRAM_GROUPS) a.groups = csv(vars.TELEGRAM_GROUPS);
+  if (vars.TELEGRAM_STREAMING) a.streaming = flag(vars.TELEGRAM_STREAMING);
+  if (vars.TELEGRAM_MEDIA_MAX_BYTES) a.mediaMaxBytes = /^\d+$/.test(vars.TELEGRAM_MEDIA_MAX_BYTES) ? Number(vars.TELEGRAM_MEDIA_MAX_BYTES) : vars.TELEGRAM_MEDIA_MAX_BYTES;
   if (vars.TELEGRAM_REQUIRE_MENTION) a.groupActivation = /^(0|false|no|off)$/i.test(vars.TELEGRAM_REQUIRE_MENTION) ? 'always' : 'mention';
   return a;
 }

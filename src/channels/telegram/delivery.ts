@@ -24,9 +24,28 @@ export interface TelegramOutboxOptions {
   readonly now?: () => number;
 }
 
+/** Per-delivery options: `draftId` makes the first chunk an edit of that (streaming draft) message. */
+export interface DeliverOptions {
+  readonly draftId?: string | null;
+}
+
 /** The Telegram outbox: `deliver` for agent replies (Markdown), `deliverPlain` for fixed texts. */
 export interface TelegramOutbox extends ChannelOutbox {
-  deliverPlain(key: string, target: ReplyTarget, text: string): Promise<DeliveryReport>;
+  deliver(reply: OutboundReply, opts?: DeliverOptions): Promise<DeliveryReport>;
+  deliverPlain(key: string, target: ReplyTarget, text: string, opts?: DeliverOptions): Promise<DeliveryReport>;
+}
+
+const NOT_MODIFIED = /message is not modified/i;
+const EDIT_GONE = /message to edit not found|message can't be edited|MESSAGE_ID_INVALID/i;
+
+/** True when an edit failed because the text is unchanged (the message already shows it: success). */
+export function isNotModified(err: unknown): boolean {
+  return err instanceof Error && NOT_MODIFIED.test(err.message);
+}
+
+/** True when the message to edit is gone or too old to edit (then a new message is sent instead). */
+export function isEditGone(err: unknown): boolean {
+  return err instanceof Error && EDIT_GONE.test(err.message);
 }
 
 /** Cuts `text` to MAX_REPLY_CHARS (never inside a surrogate pair) and says how much was left out. */
@@ -52,7 +71,7 @@ function sendOptions(target: ReplyTarget, first: boolean) {
  * @example await createTelegramOutbox({ account, api, store }).deliver({ sessionKey, runId, text, target })
  */
 export function createTelegramOutbox(opts: TelegramOutboxOptions): TelegramOutbox {
-  async function send(key: string, target: ReplyTarget, html: string): Promise<DeliveryReport> {
+  async function send(key: string, target: ReplyTarget, html: string, draftId: string | null): Promise<DeliveryReport> {
     const account = opts.account(target.account);
     if (!account) return { status: 'failed', chunks: 0, sentNow: 0, alreadySent: 0, messageIds: [], error: `unknown telegram account "${target.account}"` };
     const api = opts.api(account);
@@ -67,6 +86,10 @@ export function createTelegramOutbox(opts: TelegramOutboxOptions): TelegramOutbo
       ...(opts.now ? { now: opts.now } : {}),
       async send(chunk, index) {
         const options = sendOptions(target, index === 0);
+        if (index === 0 && draftId) {
+          const edited = await editDraft(api, target.chatId, Number(draftId), chunk);
+          if (edited) return draftId;
+        }
         try {
           const msg = await api.sendMessage(target.chatId, chunk, { ...options, parse_mode: 'HTML' });
           return String(msg.message_id);
@@ -80,7 +103,31 @@ export function createTelegramOutbox(opts: TelegramOutboxOptions): TelegramOutbo
     });
   }
   return {
-    deliver: (reply: OutboundReply) => send(`${reply.sessionKey}#${reply.runId}`, reply.target, markdownToTelegramHtml(boundReply(reply.text))),
-    deliverPlain: (key, target, text) => send(key, target, escapeHtml(boundReply(text))),
+    deliver: (reply, o) => send(`${reply.sessionKey}#${reply.runId}`, reply.target, markdownToTelegramHtml(boundReply(reply.text)), o?.draftId ?? null),
+    deliverPlain: (key, target, text, o) => send(key, target, escapeHtml(boundReply(text)), o?.draftId ?? null),
   };
+}
+
+/**
+ * Replaces a draft's text with the final chunk (HTML, plain on a parse error). True when the draft now
+ * shows it; false when the draft is gone (the caller sends a new message). Other failures throw for
+ * the outbox's retry.
+ */
+async function editDraft(api: BotApi, chatId: string, messageId: number, html: string): Promise<boolean> {
+  const edit = async (text: string, parseMode: 'HTML' | null) => {
+    try {
+      await api.editMessageText(chatId, messageId, text, { ...(parseMode ? { parse_mode: parseMode } : {}), link_preview_options: { is_disabled: true } });
+      return true;
+    } catch (err) {
+      if (isNotModified(err)) return true;
+      if (isEditGone(err)) return false;
+      throw err;
+    }
+  };
+  try {
+    return await edit(html, 'HTML');
+  } catch (err) {
+    if (!isParseError(err)) throw err;
+    return edit(htmlToPlain(html), null);
+  }
 }

@@ -12,6 +12,8 @@ import { botIdentity, createBotApi, type BotApiOptions } from './api.ts';
 import { findTelegramAccount, type TelegramAccount } from './config.ts';
 import { createTelegramOutbox } from './delivery.ts';
 import { handleUpdate } from './inbound.ts';
+import { telegramCommandServices } from './command-services.ts';
+import { telegramInboundPairing } from './pairing.ts';
 import { DEFAULT_POLLER_SETTINGS, TelegramPoller, type PollerSettings, type PollerStatus } from './polling.ts';
 import { dispatchReplies, type TelegramBindings } from './routes.ts';
 
@@ -55,6 +57,8 @@ export async function createAccountPoller(env: Env & TelegramBindings, accountId
     policy: { ...DEFAULT_RETRY, maxAttempts: 3, maxTotalWaitMs: 20_000 },
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
+  const pairing = telegramInboundPairing(env);
+  const commands = telegramCommandServices(env, account, api);
   const status = await storage.get<PollerStatus>(POLLER_KEYS.status);
   const poller = new TelegramPoller({
     account: account.id,
@@ -68,7 +72,7 @@ export async function createAccountPoller(env: Env & TelegramBindings, accountId
     },
     async handle(update) {
       const identity = await botIdentity(account, api);
-      const outcome = await handleUpdate(update, { account, identity, sink, control });
+      const outcome = await handleUpdate(update, { account, identity, sink, control, pairing, commands });
       // Answers go out after the hand-off; a failed answer never holds the offset back.
       if (outcome.replies.length > 0) await dispatchReplies(outbox, outcome.replies, log);
     },

@@ -32,6 +32,8 @@ export interface PollerStatus {
   /** Set while getUpdates answers 409 (a webhook is registered, or another poller uses this token). */
   conflict: { since: number; count: number; description: string } | null;
   nextDelayMs: number;
+  /** Updates fetched by the last getUpdates and not yet handed off (they are fetched again). */
+  pending?: number;
 }
 
 /** Tunables of the loop. */
@@ -162,6 +164,7 @@ export class TelegramPoller {
         } catch (err) {
           s.consecutiveFailures++;
           if (s.offset !== start) await this.#d.offsets.save(s.offset);
+          s.pending = sorted.length - handled;
           return { ...this.#fail(err, backoffDelay(s.consecutiveFailures, this.#s.backoff, this.#clock.random)), received: updates.length, handled };
         }
         handled++;
@@ -174,6 +177,7 @@ export class TelegramPoller {
     }
     if (s.offset !== start) await this.#d.offsets.save(s.offset);
     s.consecutiveFailures = 0;
+    s.pending = 0;
     s.lastError = null;
     const delayMs = updates.length === 0 && this.#s.timeoutSeconds === 0 ? this.#s.idleDelayMs : 0;
     s.nextDelayMs = delayMs;

@@ -17,7 +17,11 @@ import { botIdentity, createBotApi, type BotApiOptions } from './api.ts';
 import { findTelegramAccount, resolveTelegramAccounts, type TelegramAccount, type TelegramVars } from './config.ts';
 import { createTelegramOutbox, type TelegramOutbox } from './delivery.ts';
 import { handleUpdate, type DirectReply } from './inbound.ts';
+import { telegramCommandServices } from './command-services.ts';
+import { telegramInboundPairing } from './pairing.ts';
 import { TelegramUpdateSchema } from './update.ts';
+import { recordTelegramEvent } from './status-counters.ts';
+import { telegramStatus } from './status.ts';
 
 /** Bindings this module reads beyond Env (the lead adds them to src/env.ts). */
 export interface TelegramBindings extends TelegramVars {
@@ -107,13 +111,14 @@ export function telegramRoutes(deps: TelegramRouteDeps = {}) {
       const identity = await botIdentity(account, api);
       const sink = deps.sink?.(c.env) ?? sessionsSink(c.env.SESSIONS);
       const control = deps.control?.(c.env) ?? sessionsControl(c.env.SESSIONS);
-      outcome = await handleUpdate(parsed.data, { account, identity, sink, control });
+      outcome = await handleUpdate(parsed.data, { account, identity, sink, control, pairing: telegramInboundPairing(c.env), commands: telegramCommandServices(c.env, account, api) });
     } catch (err) {
       // Nothing was recorded: a non-2xx makes Telegram deliver the update again later.
       log.error('telegram update not handed off', { err, updateId: parsed.data.update_id });
       return fail(c, 503, 'UNAVAILABLE', 'update not recorded; retry');
     }
     log.debug('telegram update', { updateId: parsed.data.update_id, status: outcome.status });
+    afterResponse(c, recordTelegramEvent(c.env, account.id, 'update'));
     const replies = outcome.replies.filter((r) => claim(r.key));
     if (replies.length > 0) {
       const outbox = createTelegramOutbox({ account: (id) => findTelegramAccount(c.env, id), api: () => api, store: replyStore, policy: REPLY_RETRY });
@@ -132,6 +137,7 @@ export function telegramRoutes(deps: TelegramRouteDeps = {}) {
       ok: true,
       account: { id: account.id, mode: account.transport, webhookSecretSet: Boolean(account.webhookSecret), webhookUrl: account.webhookUrl ?? null, dmPolicy: account.dmPolicy },
       poller,
+      status: await telegramStatus(c.env, account.id, deps.apiOptions ? { apiOptions: deps.apiOptions(c.env) } : {}),
     });
   });
 

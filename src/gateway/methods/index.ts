@@ -3,10 +3,17 @@ import { MethodRegistry } from '../registry.ts';
 import { agent, agentWait, chatHistory, chatSend, sessionsList } from './chat.ts';
 import { execApprovalList, execApprovalResolve } from './approvals.ts';
 import { logsTail } from './logs.ts';
+import { defenderAttest } from './defender.ts';
+import { AUTH_METHODS } from './auth.ts';
 import { SESSION_METHODS } from './sessions.ts';
 import { CATALOG_METHODS } from './catalog.ts';
+import { PAIRING_METHODS } from './pairing.ts';
 import { health, lastHeartbeat, status, systemInfo, systemPresence } from './system.ts';
+import { CONFIG_METHODS } from './config.ts';
+import { CRON_METHODS } from './cron.ts';
+import { MESSAGING_METHODS } from './messaging.ts';
+import { USAGE_METHODS } from './usage.ts';
 import { WIZARD_METHODS } from './wizard.ts';
 
 /** The registry both transports (WebSocket and POST /rpc) dispatch through. */
-export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, ...WIZARD_METHODS]);
+export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS, ...CONFIG_METHODS, ...USAGE_METHODS, ...CRON_METHODS, ...MESSAGING_METHODS, ...AUTH_METHODS, ...WIZARD_METHODS]);

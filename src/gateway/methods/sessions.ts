@@ -1,6 +1,7 @@
 /** Session methods over the SessionDOs: preview, describe, resolve, patch, reset, compact, abort, subscribe. */
 import { z } from 'zod';
 import { listSessions } from '../../storage/repos/sessions.ts';
+import { decisionCounts } from '../../storage/repos/audit.ts';
 import { QueueModeSchema } from '../../scheduler/types.ts';
 import { defineMethod, type MethodContext } from '../registry.ts';
 import { canonicalSessionKey } from './chat.ts';
@@ -53,7 +54,11 @@ export const sessionsDescribe = defineMethod({
   name: 'sessions.describe',
   scope: 'operator.read',
   params: z.looseObject({ key: Key }),
-  handler: async (ctx, p) => ({ ok: true, entry: await row(ctx, canonicalSessionKey(p.key)) }),
+  async handler(ctx, p) {
+    const key = canonicalSessionKey(p.key);
+    const [entry, defender] = await Promise.all([row(ctx, key), decisionCounts(ctx.env.DB, key)]);
+    return { ok: true, entry: { ...entry, defender } };
+  },
 });
 
 /** `sessions.resolve`: a key (or alias) to its canonical form, if the session exists. */

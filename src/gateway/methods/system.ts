@@ -115,10 +115,10 @@ export const systemInfo = defineMethod({
   },
 });
 
-/** `last-heartbeat`: null until a heartbeat runner exists (no heartbeat has happened). */
+/** `last-heartbeat`: the last wake or cron system event (with the set-heartbeats flag), or null. */
 export const lastHeartbeat = defineMethod({
   name: 'last-heartbeat',
   scope: 'operator.read',
   params: z.strictObject({}),
-  handler: async () => null,
+  handler: (ctx) => ctx.hub.lastHeartbeat(),
 });

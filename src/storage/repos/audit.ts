@@ -55,3 +55,17 @@ export async function recordDecision(db: DbBinding, rec: DecisionRecord, limits:
     await orm.delete(audit).where(lte(audit.id, row.id - maxRows)).run();
   }
 }
+
+/** Defender decisions recorded for one session, by outcome (over the retained audit rows). */
+export async function decisionCounts(db: DbBinding, sessionKey: string): Promise<{ allow: number; review: number; block: number }> {
+  const { results } = await db
+    .prepare("SELECT action, count(*) AS n FROM audit WHERE actor = 'defender' AND json_extract(detail, '$.session') = ? GROUP BY action")
+    .bind(sessionKey)
+    .all<{ action: string; n: number }>();
+  const out = { allow: 0, review: 0, block: 0 };
+  for (const r of results) {
+    const k = r.action.replace(/^decision\./, '');
+    if (k === 'allow' || k === 'review' || k === 'block') out[k] = Number(r.n);
+  }
+  return out;
+}

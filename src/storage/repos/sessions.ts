@@ -1,5 +1,5 @@
 /** Session index in the global registry: one row per session key, upserted after the SessionDO commits. */
-import { desc, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { DbBinding } from '../../env.ts';
 import { sessions } from '../schema.ts';
@@ -33,4 +33,9 @@ export async function recordSessionIndex(db: DbBinding, key: string, status: Que
 /** Most recently active sessions first. */
 export async function listSessions(db: DbBinding, limit: number) {
   return registryDb(db).select().from(sessions).orderBy(desc(sessions.updatedAt)).limit(limit).all();
+}
+
+/** Removes one session's row (`sessions.delete`). */
+export async function deleteSessionIndex(db: DbBinding, key: string): Promise<void> {
+  await registryDb(db).delete(sessions).where(eq(sessions.key, key)).run();
 }

@@ -115,7 +115,10 @@ describe('handleUpdate', () => {
 
   it('forwards unknown commands to the session and ignores commands for other bots', async () => {
     const d = deps({ TELEGRAM_ALLOW_FROM: '42' });
-    expect((await handleUpdate(update(1, dm(42, '/model list')), d)).status).toBe('queued');
+    expect((await handleUpdate(update(1, dm(42, '/compact now')), d)).status).toBe('queued');
+    // Model and settings commands are local (a key in `/set api key` must never reach the session).
+    expect(await handleUpdate(update(3, dm(42, '/set api key openai sk-0123456789')), d)).toMatchObject({ status: 'answered', reason: 'command', replies: [{ text: 'Settings commands are not available here.' }] });
+    expect(d.sink.got.map((m) => m.text)).toEqual(['/compact now']);
     expect((await handleUpdate(update(2, dm(42, '/help@other_bot')), d)).status).toBe('ignored');
   });
 
@@ -123,9 +126,9 @@ describe('handleUpdate', () => {
     await expect(handleUpdate(update(1, dm(42, 'x')), deps({ TELEGRAM_ALLOW_FROM: '42' }, memorySink(true)))).rejects.toThrow('session unavailable');
   });
 
-  it('answers media without a caption instead of dropping it silently', async () => {
-    const out = await handleUpdate(update(1, dm(42, '', { text: undefined, photo: [{}] })), deps({ TELEGRAM_ALLOW_FROM: '42' }));
-    expect(out).toMatchObject({ status: 'answered', reason: 'unsupported' });
+  it('answers a kind it cannot read (a sticker) instead of dropping it silently', async () => {
+    const out = await handleUpdate(update(1, dm(42, '', { text: undefined, sticker: { file_id: 's', file_unique_id: 'u', type: 'regular' } })), deps({ TELEGRAM_ALLOW_FROM: '42' }));
+    expect(out).toMatchObject({ status: 'answered', reason: 'unsupported', replies: [{ text: expect.stringMatching(/^I can't read sticker messages/) }] });
   });
 });
 

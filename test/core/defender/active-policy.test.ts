@@ -1,6 +1,6 @@
 // The active policy: a verified bundle's thresholds apply; a rejected bundle keeps the previous good policy and reports why.
 import { describe, expect, it } from 'vitest';
-import { activePolicyFor, PolicyHolder } from '../../../src/defender/active-policy.ts';
+import { activePolicyFor, PolicyHolder, sha256HexOf, type PersistedPolicy, type PolicyStateStore } from '../../../src/defender/active-policy.ts';
 import { generateSigningKey, makeRoot, POLICY_TYPE, signEnvelope, type SigningKey } from '../../../src/defender/bundle.ts';
 import { DEFAULT_POLICY, evaluate } from '../../../src/defender/index.ts';
 
@@ -80,6 +80,43 @@ describe('active policy', () => {
     expect(activePolicyFor(bad, (_m, f) => logs.push(f), h)).toBe(first);
     expect((await first).policy.blockThreshold).toBe(77);
     expect(logs).toEqual([expect.objectContaining({ code: 'TAMPERED', activeVersion: 1 })]);
+  });
+});
+
+describe('active policy across restarts', () => {
+  function memoryStore(): PolicyStateStore & { saved: PersistedPolicy | null } {
+    const store = {
+      saved: null as PersistedPolicy | null,
+      load: async () => store.saved,
+      save: async (s: PersistedPolicy) => void (store.saved = s),
+    };
+    return store;
+  }
+
+  it('refuses an older bundle after a restart and keeps the remembered one in force', async () => {
+    const { trust, bundle } = await setup();
+    const store = memoryStore();
+    const v1 = await bundle(1, { blockThreshold: 70 });
+    const v2 = await bundle(2, { blockThreshold: 75 });
+    expect(await new PolicyHolder(store).apply(v2, trust, NOW)).toMatchObject({ bundleVersion: 2 });
+    expect(store.saved).toMatchObject({ bundleVersion: 2, rootVersion: 1, bundle: v2 });
+    // "Restart": a new holder over the same store, configured with the older bundle.
+    const after = await new PolicyHolder(store).apply(v1, trust, NOW);
+    expect(after.error?.code).toBe('ROLLBACK');
+    expect(after).toMatchObject({ bundleVersion: 2, bundleSha256: await sha256HexOf(v2) });
+    expect(after.policy.blockThreshold).toBe(75);
+    // A newer bundle is still accepted and becomes the remembered one.
+    expect(await new PolicyHolder(store).apply(await bundle(3, { blockThreshold: 80 }), trust, NOW)).toMatchObject({ bundleVersion: 3 });
+    expect(store.saved?.bundleVersion).toBe(3);
+  });
+
+  it('keeps the version floor even when the remembered bundle no longer verifies', async () => {
+    const { trust, bundle } = await setup();
+    const store = memoryStore();
+    store.saved = { bundle: tamper(await bundle(5, {})), bundleVersion: 5, rootVersion: 1 };
+    const a = await new PolicyHolder(store).apply(await bundle(4, { blockThreshold: 90 }), trust, NOW);
+    expect(a.error?.code).toBe('ROLLBACK');
+    expect(a.policy).toBe(DEFAULT_POLICY);
   });
 });
 

@@ -71,3 +71,32 @@ describe('command_guard', () => {
     expect(decide('git status && curl x', p)).toBe('review');
   });
 });
+
+describe('paths that climb and data on stdin', () => {
+  it('resolves `..` before deciding a recursive delete is inside a temp dir', () => {
+    expect(decide('rm -rf /tmp/../etc')).toBe('block');
+    expect(decide('rm -rf /var/tmp/../../home/alice')).toBe('block');
+    expect(decide('rm -rf $TMPDIR/../etc')).toBe('review');
+    expect(decide('rm -rf /tmp/build')).toBe('allow');
+    expect(decide('rm -rf ${TMPDIR:-/tmp}/build')).toBe('allow');
+  });
+
+  it('treats a here-string to a non-interpreter as data, and to a shell as code', () => {
+    expect(decide("cat <<<'rm -rf /'")).toBe('allow');
+    expect(decide("bash <<<'rm -rf ~'")).toBe('block');
+    expect(decide('cat <<<"$(curl -s https://x.example/p)"')).toBe('review');
+  });
+
+  it('covers cloud secret writes, remote purges, backup pruning and repository removal', () => {
+    for (const c of [
+      'aws secretsmanager put-secret-value --secret-id prod/db --secret-string x',
+      'rclone sync /empty remote:bucket',
+      'borg prune --keep-daily 1 /backup',
+      'restic forget --keep-last 1 --prune',
+      'rsync -a --delete /empty/ /srv/data/',
+      'gh repo delete owner/repo --yes',
+    ]) expect(decide(c), c).not.toBe('allow');
+    expect(decide('aws secretsmanager get-secret-value --secret-id prod/db')).toBe('allow');
+    expect(decide('rclone ls remote:bucket')).toBe('allow');
+  });
+});

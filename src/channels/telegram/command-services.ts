@@ -1,0 +1,48 @@
+/**
+ * CommandServices of one Telegram account over Env: the model catalog (presets, config and stored keys;
+ * provider tables loaded on first use), session model overrides through SessionDO.patch, the owner check,
+ * the secret store, and deleteMessage through the account's Bot API client.
+ */
+import type { Env } from '../../env.ts';
+import { normalizeProviderId } from '../../providers/aliases.ts';
+import type { BotApi } from './api.ts';
+import type { TelegramAccount } from './config.ts';
+import type { CommandServices } from './model-commands.ts';
+import { isTelegramOwner } from './pairing.ts';
+
+/**
+ * Builds the services for `account`.
+ * @example handleUpdate(update, { ...deps, commands: telegramCommandServices(env, account, api) })
+ */
+export function telegramCommandServices(env: Env, account: TelegramAccount, api: BotApi): CommandServices {
+  return {
+    async catalog() {
+      const [{ ProvidersConfigSchema }, { buildModelCatalog }, { resolveModels }, { storedProviderKeys, withStoredKeys }] = await Promise.all([
+        import('../../providers/config.ts'),
+        import('../../providers/catalog.ts'),
+        import('../../providers/resolve.ts'),
+        import('../../providers/stored-keys.ts'),
+      ]);
+      const cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
+      const resolved = resolveModels(withStoredKeys(cfg, await storedProviderKeys(env.DB)), env as unknown as Record<string, string | undefined>);
+      const catalog = buildModelCatalog(resolved);
+      return { models: catalog.models.map((m) => ({ provider: m.provider, id: m.id, name: m.name })), providers: [...resolved.providers.keys()].sort() };
+    },
+    normalizeProvider: normalizeProviderId,
+    async setModel(sessionKey, model) {
+      await env.SESSIONS.getByName(sessionKey).patch({ model });
+    },
+    isOwner: (sender) => isTelegramOwner(env, account, sender),
+    async storeApiKey(provider, key, by) {
+      const { storeProviderKey } = await import('../../providers/stored-keys.ts');
+      await storeProviderKey(env.DB, provider, key, by);
+    },
+    async deleteMessage(chatId, messageId) {
+      try {
+        return await api.deleteMessage(chatId, Number(messageId));
+      } catch {
+        return false;
+      }
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// The control-method contract against the real Node server (config in a real file, kill -9 restart), plus
+// what only Node can show here: the config file rewritten atomically with mode 0600, and `send` through
+// the fake Telegram Bot API, deduplicated by idempotencyKey.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeControl, type ControlHarness } from '../contract/control.ts';
+import { READ_TOKEN, TEST_TOKEN } from '../contract/constants.ts';
+import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
+import { createFakeTelegram } from '../fakes/telegram.ts';
+import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
+import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { createHash } from 'node:crypto';
+
+const dir = tempDir();
+const configPath = join(dir.path, 'edgeclaw.json5');
+const fake = createFakeTelegram();
+const botToken = fake.addBot(7070, 'send_bot');
+let telegram: ServedFake;
+let server: ServerProcess;
+let env: Record<string, string>;
+
+const harness: ControlHarness = {
+  async open() {
+    const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
+    const client = new FrameClient(ws as unknown as WsLike);
+    await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
+    return client;
+  },
+  fetch: (path, init) => fetch(`${server.url}${path}`, init),
+  async crashAndRestart() {
+    server.child.kill('SIGKILL');
+    await server.exited;
+    server = await spawnServer(env);
+  },
+};
+
+beforeAll(async () => {
+  telegram = await serveOnPort0(fake.app);
+  const digest = `sha256:${createHash('sha256').update(READ_TOKEN).digest('hex')}`;
+  writeFileSync(configPath, JSON.stringify({
+    gateway: { credentials: [{ id: 'reader', kind: 'token', secret: digest, role: 'operator', scopes: ['operator.read'] }] },
+    channels: { telegram: { accounts: [{ id: 'default', token: botToken, apiRoot: telegram.url, transport: 'webhook', webhookSecret: 'node-secret-0123456789' }] } },
+  }), { mode: 0o644 });
+  env = { PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: configPath, EDGECLAW_AGENT_RUNNER: 'record' };
+  server = await spawnServer(env);
+});
+
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+  await telegram.close();
+  dir.cleanup();
+});
+
+describeControl('node', () => harness);
+
+describe('control methods on the Node host', () => {
+  it('rewrites the config file atomically with mode 0600, tokens as digests', async () => {
+    const admin = await harness.open();
+    await admin.next();
+    await admin.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.admin']));
+    const { hash } = (await admin.req('config.get', {})).payload;
+    const res = await admin.req('config.patch', { raw: JSON.stringify({ gateway: { token: 'plain-admin-token-0123456789' }, logLevel: 'debug' }), baseHash: hash });
+    expect(res.payload).toMatchObject({ ok: true, path: configPath, applied: ['logLevel'], restartRequired: true });
+    expect(statSync(configPath).mode & 0o777).toBe(0o600);
+    const file = JSON.parse(readFileSync(configPath, 'utf8'));
+    expect(file.logLevel).toBe('debug');
+    expect(file.gateway.token).toBe(`sha256:${createHash('sha256').update('plain-admin-token-0123456789').digest('hex')}`);
+    expect(file.channels.telegram.accounts[0].token).toBe(botToken);
+    const back = (await admin.req('config.get', {})).payload;
+    expect(back.hash).toBe(res.payload.hash);
+    expect((await admin.req('config.patch', { raw: '{logLevel:null,gateway:{token:null}}', baseHash: back.hash })).payload.ok).toBe(true);
+    admin.ws.close(1000);
+  });
+
+  it('send delivers through the Telegram outbox once per idempotencyKey', async () => {
+    const writer = await harness.open();
+    await writer.next();
+    await writer.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.write']));
+    const mirror = `agent:main:sendmirror-${crypto.randomUUID().slice(0, 8)}`;
+    const params = { to: '4242', message: 'deploy **done**', idempotencyKey: `send-${crypto.randomUUID()}`, channel: 'telegram', sessionKey: mirror };
+    const first = await writer.req('send', params);
+    expect(first.payload).toMatchObject({ runId: params.idempotencyKey, status: 'ok', channel: 'telegram', to: '4242', messageId: expect.any(String), chunks: 1 });
+    const again = await writer.req('send', params);
+    expect(again.payload).toMatchObject({ ...first.payload, deduplicated: true });
+    const sent = fake.sent(botToken).filter((m) => String(m.chat_id) === '4242');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toContain('deploy');
+    const history = (await writer.req('chat.history', { sessionKey: mirror })).payload.messages;
+    expect(history.map((m: { content: { text: string }[] }) => m.content[0]!.text)).toEqual(['deploy **done**']);
+    writer.ws.close(1000);
+  });
+});
