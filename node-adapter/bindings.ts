@@ -11,8 +11,9 @@ import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
 import type { LogTail } from '../src/logs.ts';
 import type { ChannelHost } from '../src/channels/channel-driver.ts';
+import type { SetupHost } from '../src/wizard/steps.ts';
 import { createNodeTools } from './tools/index.ts';
-import { createHostMetrics } from './host-metrics.ts';
+import { createHostMetrics, type NodeHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
 import type { NodeD1Database } from './d1.ts';
@@ -72,7 +73,7 @@ function policyFiles(processEnv: NodeJS.ProcessEnv): Record<string, string> {
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
-  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; integrity?: Env['HOST_INTEGRITY']; configFile?: ConfigFilePort; channelHost?: ChannelHost },
+  deps: { registry: NodeD1Database; host: DurableObjectHost; adminTokenDigest: string; logs?: LogTail; processEnv?: NodeJS.ProcessEnv; workspace?: string; integrity?: Env['HOST_INTEGRITY']; configFile?: ConfigFilePort; channelHost?: ChannelHost; hostMetrics?: NodeHostMetrics; setup?: SetupHost },
 ): Env {
   const providerEnv = { ...Object.fromEntries(Object.entries(deps.processEnv ?? {}).filter(([k, v]) => PROVIDER_ENV.test(k) && v)), ...policyFiles(deps.processEnv ?? {}) };
   const env: Record<string, unknown> = {
@@ -88,9 +89,10 @@ export function createBindings(
     EDGECLAW_DISCORD: JSON.stringify(config.channels.discord),
     EDGECLAW_SIGNAL: JSON.stringify(config.channels.signal),
     CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
-    HOST_METRICS: createHostMetrics(),
+    HOST_METRICS: deps.hostMetrics ?? createHostMetrics({ memorySampleSecs: config.runtime.memorySampleSecs }),
     ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
+    ...(deps.setup ? { SETUP: deps.setup } : {}),
     ...(deps.integrity ? { HOST_INTEGRITY: deps.integrity } : {}),
     ...(deps.configFile ? { CONFIG_FILE: deps.configFile } : {}),
     ...(deps.channelHost ? { CHANNEL_HOST: deps.channelHost } : {}),

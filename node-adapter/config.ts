@@ -2,19 +2,21 @@
  * Loads the Node host's configuration: defaults < config file (JSON5, path from EDGECLAW_CONFIG or
  * --config) < environment < command-line flags, all validated by the one schema in src/config.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import JSON5 from 'json5';
 import { ConfigError, resolveConfig, type Config } from '../src/config/schema.ts';
 
 /** Flags of `edgeclaw start` and what env override each stands for. */
-const FLAGS = {
+export const START_FLAGS = {
   config: 'EDGECLAW_CONFIG',
   host: 'HOST',
   port: 'PORT',
   'data-dir': 'EDGECLAW_DATA_DIR',
   'log-level': 'EDGECLAW_LOG_LEVEL',
 } as const;
+const FLAGS = START_FLAGS;
 
 /** Config plus where it came from. */
 export interface LoadedConfig {
@@ -44,6 +46,20 @@ export function flagsToEnv(argv: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** Name of the config file looked for in the data dir when no file is named (`edgeclaw setup` writes it). */
+export const DATA_DIR_CONFIG = 'edgeclaw.json5';
+
+/**
+ * The config file to read: EDGECLAW_CONFIG / --config, else `<data dir>/edgeclaw.json5` when it exists (the
+ * data dir from EDGECLAW_DATA_DIR / --data-dir, default ./data), else null (defaults and env only).
+ * @example configFileFor({ EDGECLAW_DATA_DIR: '/var/lib/edgeclaw' }) // '/var/lib/edgeclaw/edgeclaw.json5' if present
+ */
+export function configFileFor(vars: Readonly<Record<string, string | undefined>>): string | null {
+  if (vars.EDGECLAW_CONFIG) return vars.EDGECLAW_CONFIG;
+  const candidate = join(vars.EDGECLAW_DATA_DIR || './data', DATA_DIR_CONFIG);
+  return existsSync(candidate) ? candidate : null;
+}
+
 /** Reads and validates configuration. Throws ConfigError naming every bad key. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): LoadedConfig {
   const flags = flagsToEnv(argv);
@@ -53,7 +69,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
       .filter(([, envName]) => envName in flags)
       .map(([flag, envName]) => [envName, `flag --${flag}`]),
   );
-  const file = merged.EDGECLAW_CONFIG || null;
+  const file = configFileFor(merged);
   let data: unknown = {};
   if (file) {
     let text: string;

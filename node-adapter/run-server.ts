@@ -49,6 +49,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       log,
       logs: ring,
       configFile: createConfigFilePort(loaded.file, { ...env, ...flagsToEnv(argv) }),
+      setupFile: loaded.file,
       onTokenGenerated: (token, file, url) =>
         process.stderr.write(
           `\nedgeclaw: generated a gateway admin token. It is shown only this once; only its SHA-256 is stored (${file}).\n\n` +

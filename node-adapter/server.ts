@@ -14,6 +14,9 @@ import type { Config } from '../src/config/schema.ts';
 import type { Logger } from '../src/log.ts';
 import type { LogTail } from '../src/logs.ts';
 import { createBindings, tokenDigest } from './bindings.ts';
+import { createHostMetrics } from './host-metrics.ts';
+import { DATA_DIR_CONFIG } from './config.ts';
+import { createSetupWriter } from './setup-writer.ts';
 import { integrityInterval, integrityPaths, startIntegrityMonitor } from './integrity.ts';
 import type { Env } from '../src/env.ts';
 import { NodeD1Database } from './d1.ts';
@@ -60,7 +63,7 @@ export function isDirectLocal(req: { socket: { remoteAddress?: string | undefine
 /** Starts everything; resolves once the socket listens and alarms run. */
 export async function startServer(
   config: Config,
-  opts: { log: Logger; logs?: LogTail; onTokenGenerated?: (token: string, file: string, url: string) => void; configFile?: ConfigFilePort },
+  opts: { log: Logger; logs?: LogTail; onTokenGenerated?: (token: string, file: string, url: string) => void; configFile?: ConfigFilePort; setupFile?: string | null },
 ): Promise<RunningServer> {
   const { log } = opts;
   const dataDir = ensureDataDir(config.dataDir);
@@ -80,6 +83,8 @@ export async function startServer(
       log,
     });
     cleanups.unshift(() => host.close(0));
+    const hostMetrics = createHostMetrics({ memorySampleSecs: config.runtime.memorySampleSecs });
+    cleanups.unshift(() => hostMetrics.stop());
     const workspace = join(dataDir, 'workspace');
     mkdirSync(workspace, { recursive: true, mode: 0o700 });
     // The host guard's integrity baseline (config, policy files, this bundle), taken before anything runs.
@@ -103,6 +108,9 @@ export async function startServer(
       adminTokenDigest: token.digest,
       processEnv: process.env,
       workspace,
+      hostMetrics,
+      // wizard.* writes where this server reads its config (or the data dir's edgeclaw.json5, read on next start).
+      setup: createSetupWriter(opts.setupFile ?? join(dataDir, DATA_DIR_CONFIG)),
       ...(opts.logs ? { logs: opts.logs } : {}),
       ...(opts.configFile ? { configFile: opts.configFile } : {}),
     });
@@ -160,6 +168,7 @@ export async function startServer(
     state.listening = true;
     host.start();
     bound = env;
+    hostMetrics.start();
     if (config.channels.telegram.accounts.length > 0 || process.env.TELEGRAM_BOT_TOKEN) {
       const [{ startTelegramAccounts }, { accountStoppedById }] = await Promise.all([import('../src/channels/telegram/startup.ts'), import('../src/channels/account-state.ts')]);
       log.info('telegram accounts', { accounts: await startTelegramAccounts(env, { skip: (id) => accountStoppedById(env, 'telegram', id) }) });
@@ -178,6 +187,7 @@ export async function startServer(
       close() {
         closing ??= (async () => {
           state.closing = true;
+          hostMetrics.stop();
           integrity.stop();
           const deadline = Date.now() + config.shutdownTimeoutMs;
           const stopped = new Promise<void>((r) => server.close(() => r()));

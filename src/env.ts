@@ -17,6 +17,7 @@ import type { SignalVars } from './channels/signal/config.ts';
 import type { ChannelHost } from './channels/channel-driver.ts';
 import type { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
 import type { ToolDefinition } from './tools/types.ts';
+import type { SetupHost } from './wizard/steps.ts';
 import type { ConfigFilePort } from './gateway/config-service.ts';
 
 /** What the host can do; tools refuse a missing capability with a clear error instead of sniffing the runtime. */
@@ -96,6 +97,8 @@ export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, Discor
   readonly LOGS?: LogTail;
   /** Host figures for /metrics (Node: memory re-sampled every memorySampleSecs); absent on Workers. */
   readonly HOST_METRICS?: HostMetrics;
+  /** Applies a finished setup wizard (Node: merged into the config file, atomically, 0600); absent on Workers. */
+  readonly SETUP?: SetupHost;
   /** Node: integrity findings of the watched files since start (host_guard); absent on Workers. */
   readonly HOST_INTEGRITY?: { findings(): readonly Reason[] };
   /** Long-running channel connections the host keeps (Node: Discord Gateway, Signal events); absent on Workers. */

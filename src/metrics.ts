@@ -18,8 +18,12 @@ export interface MemorySample {
 
 /** The optional host port (`env.HOST_METRICS`) for figures only the host can see. */
 export interface HostMetrics {
-  /** The latest memory sample (hosts re-sample at most every `memorySampleSecs`). */
-  memory(): MemorySample;
+  /** Seconds between memory samples (`runtime.memorySampleSecs`); 0 means sampling is off. */
+  readonly memorySampleSecs: number;
+  /** The latest memory sample, or null when sampling is off. */
+  memory(): MemorySample | null;
+  /** The retained samples, oldest first (a bounded ring). */
+  memorySamples(): readonly MemorySample[];
 }
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -88,22 +92,48 @@ function gauge(name: string, help: string, value: number): string[] {
 }
 
 /**
- * The whole exposition text: counters, then host gauges when the host offers them.
+ * The whole exposition text: counters, then memory gauges when the host samples memory (Node with
+ * `runtime.memorySampleSecs` > 0; Workers have no host metrics and the gauges are simply absent).
  * @example new Response(renderMetrics(env.HOST_METRICS), { headers: { 'content-type': METRICS_CONTENT_TYPE } })
  */
 export function renderMetrics(host?: HostMetrics): string {
   const lines = Object.values(METRICS).flatMap((c) => c.render());
-  if (host) {
-    const m = host.memory();
+  const m = host?.memory();
+  if (host && m) {
+    const peak = Math.max(...host.memorySamples().map((x) => x.rssBytes), m.rssBytes);
     lines.push(
       ...gauge('edgeclaw_process_resident_memory_bytes', 'Resident set size of the host process.', m.rssBytes),
       ...gauge('edgeclaw_process_heap_used_bytes', 'JavaScript heap in use.', m.heapUsedBytes),
       ...gauge('edgeclaw_process_heap_total_bytes', 'JavaScript heap reserved.', m.heapTotalBytes),
       ...gauge('edgeclaw_process_external_memory_bytes', 'Memory of C++ objects bound to JavaScript.', m.externalBytes),
+      ...gauge('edgeclaw_process_resident_memory_peak_bytes', 'Largest resident set size among the retained samples.', peak),
       ...gauge('edgeclaw_memory_sample_timestamp_seconds', 'When the memory sample was taken.', Math.floor(m.sampledAt / 1000)),
+      ...gauge('edgeclaw_memory_sample_interval_seconds', 'Seconds between memory samples (runtime.memorySampleSecs).', host.memorySampleSecs),
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What `status` shows about memory: the interval, the latest sample, the peak RSS and the retained samples. */
+export interface MemoryStatus {
+  sampleSecs: number;
+  latest: MemorySample | null;
+  peakRssBytes: number | null;
+  samples: readonly MemorySample[];
+}
+
+/**
+ * The `memory` block of the `status` method (absent on hosts without HOST_METRICS, i.e. Workers).
+ * @example const memory = env.HOST_METRICS ? memoryStatus(env.HOST_METRICS) : undefined;
+ */
+export function memoryStatus(host: HostMetrics): MemoryStatus {
+  const samples = host.memorySamples();
+  return {
+    sampleSecs: host.memorySampleSecs,
+    latest: host.memory(),
+    peakRssBytes: samples.length ? Math.max(...samples.map((s) => s.rssBytes)) : null,
+    samples,
+  };
 }
 
 /** The Content-Type of the text format. */

@@ -3,14 +3,18 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, write
 import JSON5 from 'json5';
 import { ConfigError, resolveConfig } from '../../src/config/schema.ts';
 import { UsageError } from './common.ts';
+import { configFileFor } from '../config.ts';
 
 /** Largest config file the CLI reads (bytes). */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
-/** The config file named by `--config` or EDGECLAW_CONFIG; a UsageError when neither is given. */
+/**
+ * The config file named by `--config` or EDGECLAW_CONFIG, else the data dir's `edgeclaw.json5` when it
+ * exists (as `edgeclaw start` reads it); a UsageError when there is none.
+ */
 export function requireConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const path = flag ?? env.EDGECLAW_CONFIG;
-  if (!path) throw new UsageError('no config file: pass --config FILE or set EDGECLAW_CONFIG');
+  const path = flag ?? configFileFor(env);
+  if (!path) throw new UsageError('no config file: pass --config FILE or set EDGECLAW_CONFIG (or run edgeclaw setup, which writes <data dir>/edgeclaw.json5)');
   return path;
 }
 

@@ -62,13 +62,18 @@ export interface GatewaySession {
   /** The hello-ok payload. */
   readonly hello: Record<string, unknown>;
   call(method: string, params?: unknown): Promise<unknown>;
+  /**
+   * A two-phase call (`agent`): the first response is `{status:"accepted"}`, the final one comes later on
+   * the same id. Resolves to the final payload; `timeoutMs` bounds the whole wait.
+   */
+  callFinal(method: string, params: unknown, timeoutMs: number, onAccepted?: (payload: unknown) => void): Promise<unknown>;
   close(): void;
 }
 
 /** Connects and completes the handshake; throws CommandFailure with the gateway's reason when refused. */
 export async function connectGateway(target: GatewayTarget, client = { id: 'edgeclaw-cli', mode: 'cli' }): Promise<GatewaySession> {
   const ws = new WebSocket(target.url, { handshakeTimeout: target.timeoutMs, maxPayload: 16 * 1024 * 1024 });
-  const pending = new Map<string, { resolve(f: Frame): void; reject(e: Error): void }>();
+  const pending = new Map<string, { resolve(f: Frame): void; reject(e: Error): void; accepted?: (f: Frame) => void }>();
   let challenge: (() => void) | null = null;
   let closedReason: string | null = null;
   const failAll = (err: Error) => {
@@ -84,7 +89,10 @@ export async function connectGateway(target: GatewayTarget, client = { id: 'edge
     }
     if (frame.type === 'event' && frame.event === 'connect.challenge') challenge?.();
     if (frame.type === 'res' && frame.id) {
-      pending.get(frame.id)?.resolve(frame);
+      const p = pending.get(frame.id);
+      // Two-phase methods answer `accepted` first; the request stays pending for the final frame.
+      if (p?.accepted && frame.ok && (frame.payload as { status?: unknown } | undefined)?.status === 'accepted') return p.accepted(frame);
+      p?.resolve(frame);
       pending.delete(frame.id);
     }
   });
@@ -109,17 +117,19 @@ export async function connectGateway(target: GatewayTarget, client = { id: 'edge
   ws.on('error', (err) => failAll(new CommandFailure(`gateway connection error: ${err.message}`)));
 
   let n = 0;
-  const request = (method: string, params: unknown): Promise<Frame> =>
+  const request = (method: string, params: unknown, twoPhase?: { timeoutMs: number; onAccepted?: (payload: unknown) => void }): Promise<Frame> =>
     new Promise<Frame>((resolve, reject) => {
       if (closedReason) return reject(new CommandFailure(closedReason));
       const id = `cli-${++n}`;
+      const waitMs = twoPhase?.timeoutMs ?? target.timeoutMs;
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new CommandFailure(`${method}: no response within ${target.timeoutMs} ms`));
-      }, target.timeoutMs);
+        reject(new CommandFailure(`${method}: no ${twoPhase ? 'final ' : ''}response within ${waitMs} ms`));
+      }, waitMs);
       pending.set(id, {
         resolve: (f) => (clearTimeout(timer), resolve(f)),
         reject: (e) => (clearTimeout(timer), reject(e)),
+        ...(twoPhase ? { accepted: (f: Frame) => twoPhase.onAccepted?.(f.payload) } : {}),
       });
       ws.send(JSON.stringify({ type: 'req', id, method, ...(params === undefined ? {} : { params }) }));
     });
@@ -144,6 +154,11 @@ export async function connectGateway(target: GatewayTarget, client = { id: 'edge
     hello: hello.payload as Record<string, unknown>,
     async call(method, params) {
       const res = await request(method, params);
+      if (!res.ok) throw new GatewayCallError(method, res.error ?? { code: 'UNAVAILABLE', message: 'failed' });
+      return res.payload;
+    },
+    async callFinal(method, params, timeoutMs, onAccepted) {
+      const res = await request(method, params, { timeoutMs, ...(onAccepted ? { onAccepted } : {}) });
       if (!res.ok) throw new GatewayCallError(method, res.error ?? { code: 'UNAVAILABLE', message: 'failed' });
       return res.payload;
     },

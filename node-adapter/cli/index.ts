@@ -27,6 +27,9 @@ export const COMMANDS: Record<string, Command> = {
   config: { summary: 'configuration: get [path] | set <path> <value> | validate (--config FILE)', run: async (argv, env) => (await import('./config.ts')).configCommand.run(argv, env) },
   token: { summary: 'gateway credentials: create --id ID [--scope S] | list | revoke <id> (--config FILE)', run: async (argv, env) => (await import('./token.ts')).tokenCommand.run(argv, env) },
   doctor: { summary: 'check config, data dir/token permissions, port, glibc floor, providers; prints fixes', run: async (argv, env) => (await import('./doctor.ts')).doctorCommand.run(argv, env) },
+  setup: { summary: 'setup wizard: provider, key, model, Telegram, gateway token, defender profile (interactive, or flags + --yes)', run: async (argv, env) => (await import('./setup.ts')).setupCommand.run(argv, env) },
+  agent: { summary: 'one agent turn through a running gateway: -m TEXT [--session KEY] (--url --token)', run: async (argv, env) => (await import('./agent.ts')).agentCommand.run(argv, env) },
+  message: { summary: 'send to a channel target through a running gateway: send --to T -m TEXT (--url --token)', run: async (argv, env) => (await import('./message.ts')).messageCommand.run(argv, env) },
   security: { summary: 'security audit [--fix]: auth, public binds, exec exposure, file permissions', run: async (argv, env) => (await import('./security.ts')).securityCommand.run(argv, env) },
 };
 

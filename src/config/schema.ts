@@ -32,57 +32,53 @@ const positiveInt = (max: number) =>
     .min(1, `expected an integer between 1 and ${max}`)
     .max(max, `expected an integer between 1 and ${max}`);
 
-/** The whole config file (all keys optional; defaults applied). Unknown keys are errors, so typos surface. */
+/** The default system prompt (kept apart so the default object below stays readable). */
+const SYSTEM_PROMPT = 'You are edgeclaw, a helpful assistant. Use tools only when they are needed, and never reveal secrets.';
+
+/**
+ * The whole config file (all keys optional; defaults applied). Unknown keys are errors, so typos surface.
+ * Every leaf carries a `.describe()` text: the README's configuration reference is generated from it
+ * (`npm run docs:config`, src/config/reference.ts).
+ */
 export const ConfigSchema = z.strictObject({
-  /** Address the Node server binds (Workers ignore it). Loopback by default: exposing it is a choice. */
-  host: z.string().min(1).default('127.0.0.1'),
-  /** Port of the Node server; 0 picks a free one (printed at start). */
-  port: port.default(18789),
-  /** Where the Node host keeps every file it writes. */
-  dataDir: z.string().min(1).default('./data'),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  host: z.string().min(1).default('127.0.0.1').describe('bind address (Node); loopback by default, so exposing the gateway is a choice'),
+  port: port.default(18789).describe('port (Node); `0` picks a free one, and the `listening` log line shows it'),
+  dataDir: z.string().min(1).default('./data').describe('every file the Node host writes (created 0700); `edgeclaw.json5` in it is read when no config file is named'),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('JSON log lines on stdout at this level and above'),
   gateway: z
     .strictObject({
-      /** Admin token: plain text, or `sha256:<64 hex>` to keep only its digest in the file. */
       token: z
         .string()
         .min(16, 'expected at least 16 characters (or sha256:<64 hex digits>)')
-        .optional(),
-      /** More credentials, each with a role and granted scopes (see README, Security model). */
-      credentials: z.array(CredentialSchema).max(256).default([]),
-      /** Largest inbound frame after the handshake (bytes); bigger frames close the socket with 1009. */
-      maxPayload: positiveInt(64 * 1024 * 1024).default(1024 * 1024),
-      /** Bytes queued to one socket before it counts as a slow consumer (events dropped or socket closed). */
-      maxBufferedBytes: positiveInt(1024 * 1024 * 1024).default(8 * 1024 * 1024),
-      /** Interval of `tick` events (advertised in hello-ok). */
-      tickIntervalMs: positiveInt(3_600_000).default(30_000),
-      /** OpenAI-compatible `/v1/models` + `/v1/chat/completions` (off by default). */
+        .optional()
+        .describe('admin token: plain text or `sha256:<64 hex>` (keep only the digest); unset on Node = generated at first start and printed once'),
+      credentials: z.array(CredentialSchema).max(256).default([]).describe('more credentials `{id, kind, secret, role, scopes}`, hashed at load (`edgeclaw token create` writes them)'),
+      maxPayload: positiveInt(64 * 1024 * 1024).default(1024 * 1024).describe('largest inbound WebSocket frame after the handshake (bytes); bigger frames close with 1009'),
+      maxBufferedBytes: positiveInt(1024 * 1024 * 1024).default(8 * 1024 * 1024).describe('bytes queued to one socket before it is a slow consumer and is closed with 1008'),
+      tickIntervalMs: positiveInt(3_600_000).default(30_000).describe('interval of `tick` events (advertised in hello-ok)'),
       openaiHttp: z
         .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
         .transform((v) => v === true || v === 'true' || v === '1')
-        .default(false),
-      /** Node: peers whose X-Forwarded-For is trusted for the client address (e.g. a local nginx). */
-      trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()])).max(64).default([]),
-      /** Device and node pairing (reference key `gateway.nodes.pairing`; see README, Security model). */
+        .default(false)
+        .describe('serve the OpenAI-compatible `/v1/models` and `/v1/chat/completions`'),
+      trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()])).max(64).default([]).describe('Node: peers whose X-Forwarded-For is trusted for the client address (e.g. a local nginx)'),
       nodes: z
         .strictObject({
           pairing: z
             .strictObject({
-              /** Approve a new device at once when it connects over direct loopback with valid shared auth. */
               autoApproveLocal: z
                 .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
                 .transform((v) => v === true || v === 'true' || v === '1')
-                .default(true),
-              /** Pending pairing requests at most; beyond it new devices are refused until one expires or is resolved. */
-              maxPending: positiveInt(10_000).default(64),
-              /** A pending request is dropped after this long (ms). */
-              pendingTtlMs: positiveInt(7 * 86_400_000).default(300_000),
-              /** Paired devices at most; approving one more is refused. */
-              maxPaired: positiveInt(100_000).default(1_000),
+                .default(true)
+                .describe('approve a new device at once when it connects over direct loopback (no proxy header) with valid shared auth'),
+              maxPending: positiveInt(10_000).default(64).describe('pending pairing requests; beyond it a new device gets a retryable `UNAVAILABLE` (close 1013) until one is resolved or expires'),
+              pendingTtlMs: positiveInt(7 * 86_400_000).default(300_000).describe('a pending pairing request is dropped after this long (ms)'),
+              maxPaired: positiveInt(100_000).default(1_000).describe('paired devices at most; approving one more is refused'),
             })
             .default({ autoApproveLocal: true, maxPending: 64, pendingTtlMs: 300_000, maxPaired: 1_000 }),
         })
-        .default({ pairing: { autoApproveLocal: true, maxPending: 64, pendingTtlMs: 300_000, maxPaired: 1_000 } }),
+        .default({ pairing: { autoApproveLocal: true, maxPending: 64, pendingTtlMs: 300_000, maxPaired: 1_000 } })
+        .describe('device and node pairing (reference key `gateway.nodes.pairing`; see Security model)'),
     })
     .default({
       credentials: [],
@@ -95,103 +91,94 @@ export const ConfigSchema = z.strictObject({
     }),
   agent: z
     .strictObject({
-      /** `model` answers each turn with the configured models; `record` only records turns (the agent is paused). */
-      runner: z.enum(['model', 'record']).default('model'),
-      systemPrompt: z.string().min(1).max(32_000).default('You are edgeclaw, a helpful assistant. Use tools only when they are needed, and never reveal secrets.'),
-      /** Model calls per turn (tool loop step cap). */
-      maxSteps: positiveInt(64).default(8),
-      /** History rows given to the model as context. */
-      contextMessages: positiveInt(1000).default(40),
-      /** How long a `review` decision waits for an operator before it counts as deny. */
-      approvalTimeoutMs: positiveInt(86_400_000).default(300_000),
+      runner: z.enum(['model', 'record']).default('model').describe('`model` answers each turn with the configured models; `record` only records turns (the agent is paused)'),
+      systemPrompt: z.string().min(1).max(32_000).default(SYSTEM_PROMPT).describe('system prompt of every run'),
+      maxSteps: positiveInt(64).default(8).describe('model calls per turn (the tool loop step cap)'),
+      contextMessages: positiveInt(1000).default(40).describe('history rows given to the model as context'),
+      approvalTimeoutMs: positiveInt(86_400_000).default(300_000).describe('how long a defender `review` waits for an operator before it counts as deny'),
     })
-    .default({ runner: 'model', systemPrompt: 'You are edgeclaw, a helpful assistant. Use tools only when they are needed, and never reveal secrets.', maxSteps: 8, contextMessages: 40, approvalTimeoutMs: 300_000 }),
-  /** Providers and models (see README, Models). */
+    .default({ runner: 'model', systemPrompt: SYSTEM_PROMPT, maxSteps: 8, contextMessages: 40, approvalTimeoutMs: 300_000 }),
   models: ProvidersConfigSchema.default(ProvidersConfigSchema.parse({})),
   channels: z
     .strictObject({
-      /** Telegram bots (see README, Telegram). */
-      telegram: TelegramConfigSchema.default({ accounts: [] }),
-      /** Slack apps (Events API). */
-      slack: SlackConfigSchema.default({ accounts: [] }),
-      /** WhatsApp Cloud API numbers. */
-      whatsapp: WhatsAppConfigSchema.default({ accounts: [] }),
-      /** Discord applications (interactions endpoint; Gateway on Node). */
-      discord: DiscordConfigSchema.default({ accounts: [] }),
-      /** Signal numbers through a signal-cli daemon (Node only). */
-      signal: SignalConfigSchema.default({ accounts: [] }),
+      telegram: TelegramConfigSchema.default({ accounts: [] }).describe('Telegram bots `{accounts: [{id, token, transport, …}]}` (see Telegram); `TELEGRAM_BOT_TOKEN` alone makes account `default`'),
+      slack: SlackConfigSchema.default({ accounts: [] }).describe('Slack apps (Events API) `{accounts: […]}`; see src/channels/slack/config.ts'),
+      whatsapp: WhatsAppConfigSchema.default({ accounts: [] }).describe('WhatsApp Cloud API numbers `{accounts: […]}`; see src/channels/whatsapp/config.ts'),
+      discord: DiscordConfigSchema.default({ accounts: [] }).describe('Discord applications `{accounts: […]}` (interactions endpoint; Gateway on Node); see Channels'),
+      signal: SignalConfigSchema.default({ accounts: [] }).describe('Signal numbers through a signal-cli daemon `{accounts: […]}` (Node only); see Channels'),
     })
     .default({ telegram: { accounts: [] }, slack: { accounts: [] }, whatsapp: { accounts: [] }, discord: { accounts: [] }, signal: { accounts: [] } }),
   /** DM pairing of unknown channel senders (see README, Telegram: pairing). */
   pairing: z
     .strictObject({
-      /** How long a pairing code stays valid (ms). */
-      codeTtlMs: positiveInt(7 * 86_400_000).default(3_600_000),
-      /** Pending requests per channel account; further new senders are told to try later and nothing is stored. */
-      pendingCap: positiveInt(20).default(3),
-      /** A sender with a pending code is sent it again at most this often (ms); messages in between get no reply. */
-      replyIntervalMs: nonNegativeInt(86_400_000).default(600_000),
-      /** Approved senders per channel account; approving more fails until one is revoked. */
-      approvedCap: positiveInt(100_000).default(1_000),
+      codeTtlMs: positiveInt(7 * 86_400_000).default(3_600_000).describe('how long a pairing code stays valid (ms)'),
+      pendingCap: positiveInt(20).default(3).describe('pending pairing requests per channel account; further new senders are told to try later and nothing is stored'),
+      replyIntervalMs: nonNegativeInt(86_400_000).default(600_000).describe('a sender with a pending code is sent it again at most this often (ms); messages in between get no reply'),
+      approvedCap: positiveInt(100_000).default(1_000).describe('approved senders per channel account; approving more fails until one is revoked'),
     })
     .default({ codeTtlMs: 3_600_000, pendingCap: 3, replyIntervalMs: 600_000, approvedCap: 1_000 }),
   hooks: z
     .strictObject({
-      /** Token of POST /hooks/wake and /hooks/agent; unset keeps hooks off. Must differ from gateway.token. */
-      token: z.string().min(16, 'expected at least 16 characters').optional(),
+      token: z.string().min(16, 'expected at least 16 characters').optional().describe('token of `POST /hooks/wake` and `/hooks/agent`; unset keeps hooks off; must differ from `gateway.token`'),
     })
     .default({}),
+  defender: z
+    .strictObject({
+      profile: z
+        .enum(['strict', 'balanced', 'permissive'])
+        .default('balanced')
+        .describe('defender thresholds when no signed policy bundle is active: `strict` (review ≥ 20, block ≥ 50), `balanced` (35/65), `permissive` (50/80)'),
+    })
+    .default({ profile: 'balanced' }),
   queue: z
     .strictObject({
-      /** Per-session queue cap; what happens beyond it is the drop policy. */
-      cap: positiveInt(10_000).default(20),
-      /** What a message does while a run is active (openclaw-protocol.md §8). */
-      mode: z.enum(['steer', 'followup', 'collect', 'interrupt']).default('steer'),
-      /** At the cap: `summarize` drops the oldest and injects a summary turn, `old` drops the oldest, `new` rejects with QUEUE_FULL. */
-      drop: z.enum(['summarize', 'old', 'new']).default('summarize'),
-      /** Collect mode's quiet window (ms) before queued messages merge into one turn; 0 disables waiting. */
-      debounceMs: nonNegativeInt(60_000).default(500),
-      /** Per-channel modes, `channel=mode` pairs separated by commas (e.g. `telegram=collect,slack=followup`). */
+      cap: positiveInt(10_000).default(20).describe('queued items per session; what happens beyond it is `queue.drop`'),
+      mode: z
+        .enum(['steer', 'followup', 'collect', 'interrupt'])
+        .default('steer')
+        .describe('what a message does while a run is active: `steer` (handed to the active run), `followup` (its own later turn), `collect` (merged into one turn after the quiet window, per thread), `interrupt` (aborts the active run and older queued turns). Precedence: per-request `queueMode` > session override > `queue.byChannel` > this'),
+      drop: z
+        .enum(['summarize', 'old', 'new'])
+        .default('summarize')
+        .describe('at the cap: `summarize` drops the oldest and injects a short summary turn, `old` drops the oldest, `new` rejects with `QUEUE_FULL`'),
+      debounceMs: nonNegativeInt(60_000).default(500).describe('`collect` quiet window before queued messages merge; `0` disables waiting'),
       byChannel: z
         .string()
         .regex(/^$|^[a-z0-9_-]+=(steer|followup|collect|interrupt)(,[a-z0-9_-]+=(steer|followup|collect|interrupt))*$/, 'expected channel=mode pairs separated by commas (modes: steer, followup, collect, interrupt)')
-        .default(''),
-      /** Runs at once across all sessions (global concurrency limit); further turns wait, reported as `deferred`. */
-      maxConcurrent: positiveInt(10_000).default(8),
-      /** Idempotency keys remembered per session (the dedupe window by count); also bounds finished runs kept. */
-      idempotencyCap: positiveInt(1_000_000).default(5_000),
-      /** Idempotency keys are forgotten after this long (ms). */
-      idempotencyTtlMs: positiveInt(30 * 86_400_000).default(86_400_000),
+        .default('')
+        .describe('per-channel modes, e.g. `telegram=collect,slack=followup`'),
+      maxConcurrent: positiveInt(10_000).default(8).describe('runs at once across all sessions; further turns wait and enqueue results say `deferred`'),
+      idempotencyCap: positiveInt(1_000_000).default(5_000).describe('idempotency keys (and finished runs) remembered per session; the oldest are forgotten first'),
+      idempotencyTtlMs: positiveInt(30 * 86_400_000).default(86_400_000).describe('idempotency keys are forgotten after this long'),
     })
     .default({ cap: 20, mode: 'steer', drop: 'summarize', debounceMs: 500, byChannel: '', maxConcurrent: 8, idempotencyCap: 5_000, idempotencyTtlMs: 86_400_000 }),
   history: z
     .strictObject({
-      /** Per-session history rows kept; the oldest are compacted into a summary row first. */
-      cap: positiveInt(100_000).default(1_000),
-      /** Per-session history bytes kept (payload text). */
-      maxBytes: positiveInt(1 << 30).default(1 << 20),
-      /** Tool results longer than this (bytes) are truncated before storage. */
-      toolResultMaxBytes: positiveInt(1 << 24).default(16_384),
+      cap: positiveInt(100_000).default(1_000).describe('history rows kept per session; the oldest are compacted into one summary row'),
+      maxBytes: positiveInt(1 << 30).default(1 << 20).describe('history text bytes kept per session; the oldest are compacted first (the newest row always stays)'),
+      toolResultMaxBytes: positiveInt(1 << 24).default(16_384).describe('tool results are truncated to this before storage'),
     })
     .default({ cap: 1_000, maxBytes: 1 << 20, toolResultMaxBytes: 16_384 }),
   cron: z
     .strictObject({
-      /** Scheduled jobs kept at most; `cron.add` beyond it fails with CRON_JOBS_FULL. */
-      maxJobs: positiveInt(10_000).default(100),
-      /** Run records kept per job; the oldest are dropped first. */
-      runsPerJob: positiveInt(10_000).default(50),
+      maxJobs: positiveInt(10_000).default(100).describe('scheduled jobs kept at most; `cron.add` beyond it fails with `CRON_JOBS_FULL`'),
+      runsPerJob: positiveInt(10_000).default(50).describe('run records kept per job; the oldest are dropped first'),
     })
     .default({ maxJobs: 100, runsPerJob: 50 }),
   durableObjects: z
     .strictObject({
-      /** Node host: most objects kept open at once (each holds SQLite file handles); idle ones are evicted first. */
-      maxActive: positiveInt(100_000).default(256),
-      /** Node host: an object idle this long is evicted (its storage stays on disk). */
-      idleEvictMs: positiveInt(86_400_000).default(60_000),
+      maxActive: positiveInt(100_000).default(256).describe('Node: most objects open at once; the least recently used idle ones are evicted'),
+      idleEvictMs: positiveInt(86_400_000).default(60_000).describe('Node: an object idle this long is evicted (its data stays on disk)'),
     })
     .default({ maxActive: 256, idleEvictMs: 60_000 }),
-  /** Node host: how long SIGTERM waits for in-flight work before closing storage. */
-  shutdownTimeoutMs: positiveInt(600_000).default(10_000),
+  shutdownTimeoutMs: positiveInt(600_000).default(10_000).describe('Node: how long SIGTERM waits for in-flight work (the systemd unit\'s `TimeoutStopSec` stays above it)'),
+  runtime: z
+    .strictObject({
+      memorySampleSecs: nonNegativeInt(86_400)
+        .default(30)
+        .describe('Node: seconds between RSS/heap samples shown in `status` and `/metrics` (the last 120 are kept); `0` turns sampling off'),
+    })
+    .default({ memorySampleSecs: 30 }),
 });
 
 /** A fully defaulted, validated config. */
@@ -232,6 +219,8 @@ export const ENV_OVERRIDES = {
   EDGECLAW_DO_MAX_ACTIVE: 'durableObjects.maxActive',
   EDGECLAW_DO_IDLE_EVICT_MS: 'durableObjects.idleEvictMs',
   EDGECLAW_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
+  EDGECLAW_MEMORY_SAMPLE_SECS: 'runtime.memorySampleSecs',
+  EDGECLAW_DEFENDER_PROFILE: 'defender.profile',
   EDGECLAW_PAIRING_CODE_TTL_MS: 'pairing.codeTtlMs',
   EDGECLAW_PAIRING_PENDING_CAP: 'pairing.pendingCap',
   EDGECLAW_PAIRING_REPLY_INTERVAL_MS: 'pairing.replyIntervalMs',

@@ -1,6 +1,6 @@
 // The policy the gateway runs under: a signed bundle (EDGECLAW_POLICY_BUNDLE) verified against a trust file (EDGECLAW_POLICY_TRUST), cached per env; a rejected bundle keeps the previous good policy.
 import { applyPolicyBundle, applyRootRotation, BundleError, initialState, type BundleErrorCode, type BundleState, type Envelope, type TrustRoot } from './bundle.ts';
-import { DEFAULT_POLICY } from './policy.ts';
+import { DEFAULT_POLICY, profilePolicy } from './policy.ts';
 import { createLogger } from '../log.ts';
 import type { DefenderPolicy } from './types.ts';
 
@@ -8,6 +8,8 @@ import type { DefenderPolicy } from './types.ts';
 export interface PolicyVars {
   readonly EDGECLAW_POLICY_BUNDLE?: string;
   readonly EDGECLAW_POLICY_TRUST?: string;
+  /** `defender.profile`: the thresholds used while no bundle is active (strict | balanced | permissive). */
+  readonly EDGECLAW_DEFENDER_PROFILE?: string;
   /** The registry; when present the last accepted bundle is remembered there across restarts. */
   readonly DB?: Pick<D1Database, 'prepare'>;
 }
@@ -184,12 +186,13 @@ function holderOf(env: PolicyVars): PolicyHolder {
  * @example const { policy } = await activePolicyFor(env); evaluate(input, policy);
  */
 export function activePolicyFor(env: PolicyVars, log: (msg: string, fields: Record<string, unknown>) => void = defaultLog, h: PolicyHolder = holderOf(env)): Promise<ActivePolicy> {
-  const key = `${env.EDGECLAW_POLICY_TRUST ?? ''}\u0000${env.EDGECLAW_POLICY_BUNDLE ?? ''}`;
+  const key = `${env.EDGECLAW_POLICY_TRUST ?? ''}\u0000${env.EDGECLAW_POLICY_BUNDLE ?? ''}\u0000${env.EDGECLAW_DEFENDER_PROFILE ?? ''}`;
   const hit = perEnv.get(env);
   if (hit && hit.key === key) return hit.result;
   const result = h.apply(env.EDGECLAW_POLICY_BUNDLE, env.EDGECLAW_POLICY_TRUST).then((a) => {
     if (a.error) log('policy bundle rejected; previous policy stays active', { code: a.error.code, error: a.error.message, activeVersion: a.bundleVersion });
-    return a;
+    // Without an accepted bundle, the configured profile sets the thresholds; a bundle always wins.
+    return a.bundleVersion === null ? { ...a, policy: profilePolicy(env.EDGECLAW_DEFENDER_PROFILE) } : a;
   });
   perEnv.set(env, { key, result });
   return result;

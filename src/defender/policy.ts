@@ -50,3 +50,22 @@ export function resolvePolicy(partial: PartialPolicy = {}): DefenderPolicy {
   }
   return p;
 }
+
+/** Named threshold sets for `defender.profile` (used when no signed policy bundle is active). */
+export const DEFENDER_PROFILES = {
+  strict: { reviewThreshold: 20, blockThreshold: 50 },
+  balanced: { reviewThreshold: DEFAULT_POLICY.reviewThreshold, blockThreshold: DEFAULT_POLICY.blockThreshold },
+  permissive: { reviewThreshold: 50, blockThreshold: 80 },
+} as const satisfies Record<string, PartialPolicy>;
+
+/** A profile name. */
+export type DefenderProfile = keyof typeof DEFENDER_PROFILES;
+
+/**
+ * The default policy with a profile's thresholds; an unknown or missing name gives `balanced`.
+ * @example profilePolicy('strict').blockThreshold === 50
+ */
+export function profilePolicy(name: string | undefined): DefenderPolicy {
+  if (!name || name === 'balanced' || !Object.hasOwn(DEFENDER_PROFILES, name)) return DEFAULT_POLICY;
+  return resolvePolicy(DEFENDER_PROFILES[name as DefenderProfile]);
+}

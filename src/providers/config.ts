@@ -44,19 +44,17 @@ export const ProviderEntrySchema = z.strictObject({
 
 /** The whole `models` section. */
 export const ProvidersConfigSchema = z.strictObject({
-  /** Default model for runs without a session/agent override. */
-  default: ModelRefSchema.optional(),
-  /** Tried in order after the primary fails with a retryable error or a timeout. */
-  fallbacks: z.array(ModelRefSchema).max(8).default([]),
-  /** Per-request timeout (headers, and silence between stream chunks). */
-  requestTimeoutMs: ms(1000, 600_000).default(60_000),
-  /** Attempts per provider request, including the first. */
-  maxAttempts: z.number().int().min(1).max(6).default(3),
-  /** Live `GET /models` discovery for `models.list` (cached). */
+  default: ModelRefSchema.optional().describe('default model `<provider>/<model>` for runs without a session override; unset = `OPENAI_API_KEY`/`EDGECLAW_MODEL`, else the keyless OpenCode Zen preset'),
+  fallbacks: z.array(ModelRefSchema).max(8).default([]).describe('models tried in order after the primary fails with a retryable error or a timeout'),
+  requestTimeoutMs: ms(1000, 600_000).default(60_000).describe('per-request timeout (headers, and silence between stream chunks)'),
+  maxAttempts: z.number().int().min(1).max(6).default(3).describe('attempts per provider request, including the first'),
   discovery: z
-    .strictObject({ enabled: z.boolean().default(false), ttlMs: ms(1000, 86_400_000).default(600_000) })
+    .strictObject({
+      enabled: z.boolean().default(false).describe('live `GET /models` discovery for `models.list`'),
+      ttlMs: ms(1000, 86_400_000).default(600_000).describe('how long discovered model lists are cached'),
+    })
     .default({ enabled: false, ttlMs: 600_000 }),
-  providers: z.record(z.string().min(1), ProviderEntrySchema).default({}),
+  providers: z.record(z.string().min(1), ProviderEntrySchema).default({}).describe('provider entries by id: `baseUrl`, `apiKey` (a literal or `env:NAME`), `models`, …; a preset id (openai, groq, …) needs only its key'),
 });
 
 /** Validated `models` section. */

@@ -23,11 +23,19 @@ describe('metrics', () => {
   it('renders valid text format with escaped labels and host memory gauges', () => {
     recordHttp('/healthz', 204);
     METRICS.defenderDecisions.inc({ kind: 'cmd "quoted"\\\n', decision: 'review' });
-    const text = renderMetrics({ memory: () => ({ rssBytes: 1e8, heapUsedBytes: 2e7, heapTotalBytes: 3e7, externalBytes: 1e6, sampledAt: 1_700_000_000_000 }) });
+    const latest = { rssBytes: 1e8, heapUsedBytes: 2e7, heapTotalBytes: 3e7, externalBytes: 1e6, sampledAt: 1_700_000_000_000 };
+    const older = { ...latest, rssBytes: 1.5e8, sampledAt: 1_699_999_970_000 };
+    const text = renderMetrics({ memorySampleSecs: 30, memory: () => latest, memorySamples: () => [older, latest] });
     const fam = parsePrometheusText(text);
     expect(fam.get('edgeclaw_http_requests_total')!.samples).toContainEqual({ labels: { route: '/healthz', class: '2xx' }, value: 1 });
     expect(fam.get('edgeclaw_defender_decisions_total')!.samples[0]!.labels.kind).toBe('cmd "quoted"\\\n');
     expect(fam.get('edgeclaw_process_resident_memory_bytes')).toMatchObject({ type: 'gauge', samples: [{ value: 1e8 }] });
+    expect(fam.get('edgeclaw_process_resident_memory_peak_bytes')).toMatchObject({ type: 'gauge', samples: [{ value: 1.5e8 }] });
+    expect(fam.get('edgeclaw_memory_sample_interval_seconds')).toMatchObject({ type: 'gauge', samples: [{ value: 30 }] });
+  });
+
+  it('omits memory gauges when sampling is off (runtime.memorySampleSecs = 0)', () => {
+    expect(renderMetrics({ memorySampleSecs: 0, memory: () => null, memorySamples: () => [] })).not.toContain('memory');
   });
 
   it('omits host gauges when the host provides none (Workers)', () => {

@@ -16,6 +16,7 @@ import { CONFIG_METHODS } from './config.ts';
 import { CRON_METHODS } from './cron.ts';
 import { MESSAGING_METHODS } from './messaging.ts';
 import { USAGE_METHODS } from './usage.ts';
+import { WIZARD_METHODS } from './wizard.ts';
 
 /** The registry both transports (WebSocket and POST /rpc) dispatch through. */
-export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS, ...CONFIG_METHODS, ...USAGE_METHODS, ...CRON_METHODS, ...MESSAGING_METHODS, ...AUTH_METHODS, ...CHANNEL_METHODS, ...DEVICE_METHODS, ...NODE_METHODS]);
+export const METHODS = new MethodRegistry([health, status, systemPresence, systemInfo, lastHeartbeat, sessionsList, chatSend, chatHistory, agent, agentWait, execApprovalList, execApprovalResolve, logsTail, ...SESSION_METHODS, ...CATALOG_METHODS, defenderAttest, ...PAIRING_METHODS, ...CONFIG_METHODS, ...USAGE_METHODS, ...CRON_METHODS, ...MESSAGING_METHODS, ...AUTH_METHODS, ...CHANNEL_METHODS, ...DEVICE_METHODS, ...NODE_METHODS, ...WIZARD_METHODS]);

@@ -4,6 +4,7 @@ import { settingsOf } from '../../config/settings.ts';
 import { WORKERS_CAPABILITIES } from '../../env.ts';
 import { listSessions } from '../../storage/repos/sessions.ts';
 import { EDGECLAW_VERSION } from '../../version.ts';
+import { memoryStatus } from '../../metrics.ts';
 import { PROTOCOL_VERSION } from '../frames.ts';
 import { defineMethod, type MethodContext } from '../registry.ts';
 
@@ -80,6 +81,8 @@ export const status = defineMethod({
       },
       degradedSecretOwners: [],
       uptimeMs: await ctx.hub.uptimeMs(),
+      // Host memory samples (Node, runtime.memorySampleSecs); Workers have no host metrics, so no key.
+      ...(ctx.env.HOST_METRICS ? { memory: memoryStatus(ctx.env.HOST_METRICS) } : {}),
     };
   },
 });

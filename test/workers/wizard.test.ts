@@ -1,0 +1,47 @@
+// wizard.* on workerd: the same steps over POST /rpc; with no writable config file the last step returns
+// the values to set with wrangler instead of applying them, and `status` carries no memory block.
+import { applyD1Migrations, env } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_TOKEN } from '../contract/constants.ts';
+
+async function rpc(method: string, params: unknown) {
+  const res = await exports.default.fetch(
+    new Request('https://edgeclaw.test/rpc', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'req', id: '1', method, params }),
+    }),
+  );
+  return (await res.json()) as { ok: boolean; payload?: Record<string, any>; error?: { code: string; message: string } };
+}
+
+beforeAll(async () => {
+  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+});
+
+describe('wizard on workers', () => {
+  it('walks the steps and answers with wrangler values instead of writing a file', async () => {
+    const start = await rpc('wizard.start', {});
+    expect(start.ok, JSON.stringify(start.error)).toBe(true);
+    const sessionId = start.payload!.sessionId as string;
+    let last = start.payload!;
+    for (const [stepId, value] of [['provider', 'openai'], ['apiKey', 'sk-test-0123456789'], ['model', ''], ['telegramToken', ''], ['gatewayToken', 'generate'], ['defenderProfile', 'strict'], ['confirm', 'yes']] as const) {
+      expect(last.step.id).toBe(stepId);
+      const res = await rpc('wizard.next', { sessionId, answer: { stepId, value } });
+      expect(res.ok, JSON.stringify(res.error)).toBe(true);
+      last = res.payload!;
+    }
+    expect(last).toMatchObject({ status: 'done', done: true, result: { applied: false, vars: { EDGECLAW_DEFENDER_PROFILE: 'strict' }, secrets: expect.arrayContaining(['EDGECLAW_GATEWAY_TOKEN', 'EDGECLAW_MODELS_JSON']) } });
+    expect(JSON.parse(last.result.vars.EDGECLAW_MODELS_JSON)).toEqual({ default: 'openai/gpt-5.3', providers: { openai: { apiKey: 'sk-test-0123456789' } } });
+    expect(last.result.gatewayToken).toMatch(/^ec_/);
+    // status never repeats the one-time token.
+    expect(JSON.stringify((await rpc('wizard.status', { sessionId })).payload)).not.toContain(last.result.gatewayToken);
+  });
+
+  it('omits the memory block from status (no host metrics on Workers)', async () => {
+    const status = await rpc('status', {});
+    expect(status.ok).toBe(true);
+    expect(status.payload).not.toHaveProperty('memory');
+  });
+});
