@@ -77,8 +77,7 @@ export const ConfigSchema = z.strictObject({
             })
             .default({ autoApproveLocal: true, maxPending: 64, pendingTtlMs: 300_000, maxPaired: 1_000 }),
         })
-        .default({ pairing: { autoApproveLocal: true, maxPending: 64, pendingTtlMs: 300_000, maxPaired: 1_000 } })
-        .describe('device and node pairing (reference key `gateway.nodes.pairing`; see Security model)'),
+        .default({ pairing: { autoApproveLocal: true, maxPending: 64, pendingTtlMs: 300_000, maxPaired: 1_000 } }),
     })
     .default({
       credentials: [],
