@@ -22,6 +22,8 @@ export interface AgentHarness {
   /** Node: creates `build/` in the workspace / reports whether it still exists. */
   makeBuildDir?(): void;
   buildDirExists?(): boolean;
+  /** Confirms a device-flow login at the fake IdP (what the user does at the verification page). */
+  approveOAuth(userCode: string): Promise<void>;
   /** Node: a canary in the server's HOME that `rm -rf ~` would delete. */
   homeCanaryExists?(): boolean;
 }
@@ -203,6 +205,34 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
         return rows.some((r) => r.role === 'assistant') ? rows : undefined;
       }, 30_000, 'the inbox session to answer');
       expect(inbox.filter((r) => r.role === 'user').map((r) => r.text)).toEqual([`[message from session ${session}]\nstatus report please`]);
+    });
+
+    it('logs a provider in with the OAuth device flow, then runs on its token', async () => {
+      const h = harness();
+      const admin = await operator(h, ['operator.admin']);
+      const listed = async () => ((await admin.req('auth.oauth.providers', {})).payload.providers as { provider: string; loggedIn: boolean }[]).find((p) => p.provider === 'fake-oauth');
+      expect(await listed()).toMatchObject({ loggedIn: false });
+      const unsupported = await admin.req('auth.oauth.start', { provider: 'fake' });
+      expect(unsupported.error).toMatchObject({ code: 'INVALID_REQUEST', details: { code: 'OAUTH_UNSUPPORTED_PROVIDER' } });
+      const reader = await operator(h, ['operator.read']);
+      expect((await reader.req('auth.oauth.start', { provider: 'fake-oauth' })).error).toMatchObject({ code: 'FORBIDDEN' });
+      reader.ws.close(1000);
+
+      const start = (await admin.req('auth.oauth.start', { provider: 'fake-oauth' })).payload;
+      expect(start).toMatchObject({ provider: 'fake-oauth', status: 'pending' });
+      expect(start.verificationUri).toMatch(/\/activate$/);
+      expect(JSON.stringify(start)).not.toMatch(/device_?code|verifier/i);
+      expect((await admin.req('auth.oauth.wait', { loginId: start.loginId, timeoutMs: 0 })).payload).toMatchObject({ status: 'pending' });
+      await h.approveOAuth(start.userCode);
+      expect((await admin.req('auth.oauth.wait', { loginId: start.loginId, timeoutMs: 30_000 })).payload).toMatchObject({ status: 'ok', provider: 'fake-oauth' });
+      expect(await listed()).toMatchObject({ loggedIn: true, refreshable: true });
+
+      const session = uniqueSession('oauth');
+      await useModel(h, session, 'fake-oauth/echo');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'hello oauth' }) });
+      expect(await waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the run on the OAuth provider')).toBe('echo: hello oauth');
+      expect((await admin.req('auth.oauth.logout', { provider: 'fake-oauth' })).payload).toMatchObject({ removed: true });
+      admin.ws.close(1000);
     });
 
     it('withholds a tool result that carries a prompt injection before it reaches the model', async () => {

@@ -5,6 +5,7 @@ import { exports } from 'cloudflare:workers';
 import { beforeAll } from 'vitest';
 import { describeAgent, type AgentHarness } from '../contract/agent.ts';
 import { TEST_QUEUE_CAP, TEST_TOKEN } from '../contract/constants.ts';
+import { OAUTH_FAKE_ORIGIN } from '../contract/agent-config.ts';
 import { FrameClient, type WsLike } from '../contract/ws-client.ts';
 
 const harness: AgentHarness = {
@@ -20,6 +21,12 @@ const harness: AgentHarness = {
     return client;
   },
   crashAndRestart: async () => undefined,
+  async approveOAuth(userCode) {
+    // The IdP is reached through the provider egress binding, as the gateway reaches it.
+    const egress = (env as unknown as { PROVIDER_FETCHER: { fetch(url: string, init: RequestInit): Promise<Response> } }).PROVIDER_FETCHER;
+    const res = await egress.fetch(`${OAUTH_FAKE_ORIGIN}/approve`, { method: 'POST', body: JSON.stringify({ user_code: userCode }) });
+    if (!res.ok) throw new Error(`approve failed: ${res.status}`);
+  },
 };
 
 beforeAll(async () => {
