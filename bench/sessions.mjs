@@ -34,7 +34,7 @@ async function start(runner) {
   writeFileSync(config, JSON.stringify({ models: { default: 'fake/echo', providers: { fake: { baseUrl: fakeUrl, keyless: true } } }, queue: { cap: 1000 } }));
   const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), 'dist/node/server.mjs'], {
     cwd: root,
-    env: { PATH: process.env.PATH, PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}) },
+    env: { PATH: process.env.PATH, ...(process.env.TRACE ? { TRACE: '1' } : {}), PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (process.env.LOGLVL) child.stdout.on('data', (d) => process.stderr.write(d));
@@ -66,6 +66,7 @@ function operator(url) {
 }
 
 const pct = (a, p) => a.length ? +a[Math.min(a.length - 1, Math.floor(a.length * p))].toFixed(2) : 0;
+const cpuMs = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
 const rss = (pid) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 // (1) + (2): latency and throughput with the model runner.
@@ -73,9 +74,10 @@ const s = await start('model');
 const op = await operator(s.url);
 const startLat = [];
 const finalLat = [];
-const N = quick ? 100 : 400;
+const N = Number(process.env.N ?? (quick ? 100 : 400));
 let done = 0;
 const t0 = performance.now();
+const cpu0 = cpuMs(s.child.pid);
 await new Promise((resolveAll) => {
   let next = 0;
   const inflight = new Map();
@@ -103,12 +105,14 @@ await new Promise((resolveAll) => {
   for (let i = 0; i < Number(process.env.INFLIGHT ?? 40); i++) launch();
 });
 const seconds = (performance.now() - t0) / 1000;
+const serverCpu = (cpuMs(s.child.pid) - cpu0) / 1000 / seconds;
 op.ws.close();
 await s.stop();
 startLat.sort((a, b) => a - b);
 finalLat.sort((a, b) => a - b);
 
 // (3): RSS after touching 10 vs 10,000 sessions (record runner: only the scheduler and DO host).
+if (process.env.SKIP_RSS) { fake.close(); console.log(`start p50 ${pct(startLat, 0.5)} p99 ${pct(startLat, 0.99)} n=${startLat.length}; final p50 ${pct(finalLat, 0.5)} p99 ${pct(finalLat, 0.99)}; ${(N / seconds).toFixed(0)} msg/s; server cpu ${(serverCpu * 100).toFixed(0)}%`); process.exit(0); }
 const r = await start('record');
 const post = (key) => fetch(`${r.url}/sessions/${key}/queue`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"text":"hi"}' });
 for (let i = 0; i < 10; i++) await post(`agent:main:rss:${i}`);
