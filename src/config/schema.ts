@@ -111,12 +111,14 @@ export const ConfigSchema = z.strictObject({
         .default(''),
       /** Runs at once across all sessions (global concurrency limit); further turns wait, reported as `deferred`. */
       maxConcurrent: positiveInt(10_000).default(8),
+      /** Items queued across all sessions at most (global bounded queue); beyond it producers get UNAVAILABLE with retryAfterMs. */
+      globalCap: positiveInt(10_000_000).default(10_000),
       /** Idempotency keys remembered per session (the dedupe window by count); also bounds finished runs kept. */
       idempotencyCap: positiveInt(1_000_000).default(5_000),
       /** Idempotency keys are forgotten after this long (ms). */
       idempotencyTtlMs: positiveInt(30 * 86_400_000).default(86_400_000),
     })
-    .default({ cap: 20, mode: 'steer', drop: 'summarize', debounceMs: 500, byChannel: '', maxConcurrent: 8, idempotencyCap: 5_000, idempotencyTtlMs: 86_400_000 }),
+    .default({ cap: 20, mode: 'steer', drop: 'summarize', debounceMs: 500, byChannel: '', maxConcurrent: 8, globalCap: 10_000, idempotencyCap: 5_000, idempotencyTtlMs: 86_400_000 }),
   history: z
     .strictObject({
       /** Per-session history rows kept; the oldest are compacted into a summary row first. */
@@ -163,6 +165,7 @@ export const ENV_OVERRIDES = {
   EDGECLAW_DEBOUNCE_MS: 'queue.debounceMs',
   EDGECLAW_QUEUE_BY_CHANNEL: 'queue.byChannel',
   EDGECLAW_MAX_CONCURRENT: 'queue.maxConcurrent',
+  EDGECLAW_QUEUE_GLOBAL_CAP: 'queue.globalCap',
   EDGECLAW_IDEMPOTENCY_CAP: 'queue.idempotencyCap',
   EDGECLAW_IDEMPOTENCY_TTL_MS: 'queue.idempotencyTtlMs',
   EDGECLAW_HISTORY_CAP: 'history.cap',
