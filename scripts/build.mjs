@@ -57,7 +57,7 @@ if ((!only || only === 'node') && !(ifStale && bundleIsFresh())) {
     target: 'node24',
     format: 'esm',
     // Minified: the bundle's source text stays in memory for the process lifetime (maps are linked for debugging).
-    minify: true,
+    minify: process.env.EDGECLAW_NO_MINIFY !== "1",
     sourcemap: 'linked',
     alias: { 'cloudflare:workers': join(root, 'node-adapter/cf-workers.mjs') },
     // CommonJS dependencies (ws) call require() for Node built-ins; give the ESM bundle one.
