@@ -77,7 +77,7 @@ const SESSIONS = Number(process.env.SESSIONS ?? 20);
 const INFLIGHT = Number(process.env.INFLIGHT ?? 40);
 
 async function latency(server) {
-  const s = await start('model', server);
+  const s = await start(process.env.RUNNER ?? 'model', server);
   const op = await operator(s.url);
   const startLat = [];
   const finalLat = [];

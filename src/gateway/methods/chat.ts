@@ -29,7 +29,8 @@ async function startRun(ctx: MethodContext, sessionKey: string, text: string, ru
     return { runId, status: 'started' as const, messageSeq: result.seq };
   }
   const known = await ctx.hub.waitRun(runId, 0);
-  return { runId, status: known && known.status !== 'running' ? ('ok' as const) : ('in_flight' as const) };
+  // The repeated key's original seq: a producer whose first ack was lost learns where its message stands.
+  return { runId, status: known && known.status !== 'running' ? ('ok' as const) : ('in_flight' as const), messageSeq: result.seq };
 }
 
 /** `chat.send`: queue a message; the reply streams as `chat` events. */
