@@ -2,7 +2,7 @@
 // latency of chat.send with an instant fake provider, (2) sustained messages/s over SESSIONS sessions, (3) RSS
 // after touching 10,000 distinct sessions vs after 10 (durable objects are evicted, so memory stays flat).
 // Knobs: N, SESSIONS, INFLIGHT, QMODE (per-request queueMode), MC (max concurrent), DB_MS (debounce),
-// BASE=<server.mjs> + ROUNDS (before/after in one run), SKIP_RSS, PROF=1 (cpu profiles), LOGLVL=debug, TRACE=1.
+// BASE=<server.mjs> + ROUNDS (before/after in one run), SKIP_RSS, SKIP_LAT, M (sessions for RSS), RSS_SERVER, PROF=1 (cpu profiles), LOGLVL=debug, TRACE=1.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,15 +116,15 @@ async function latency(server) {
   await s.stop();
   startLat.sort((a, b) => a - b);
   finalLat.sort((a, b) => a - b);
-  return { startP50: pct(startLat, 0.5), startP99: pct(startLat, 0.99), starts: startLat.length, finalP50: pct(finalLat, 0.5), finalP99: pct(finalLat, 0.99), rate: N / seconds, cpu: serverCpu };
+  return { cpuPerMsg: (serverCpu * seconds * 1000) / N, startP50: pct(startLat, 0.5), startP99: pct(startLat, 0.99), starts: startLat.length, finalP50: pct(finalLat, 0.5), finalP99: pct(finalLat, 0.99), rate: N / seconds, cpu: serverCpu };
 }
 
-const fmt = (x) => `enqueue→start p50 ${x.startP50} ms, p99 ${x.startP99} ms (n=${x.starts}); enqueue→final p50 ${x.finalP50} ms, p99 ${x.finalP99} ms; ${x.rate.toFixed(0)} msg/s; server CPU ${(x.cpu * 100).toFixed(0)}%`;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (x) => `enqueue→start p50 ${x.startP50} ms, p99 ${x.startP99} ms (n=${x.starts}); enqueue→final p50 ${x.finalP50} ms, p99 ${x.finalP99} ms; ${x.rate.toFixed(0)} msg/s; server CPU ${(x.cpu * 100).toFixed(0)}% (${x.cpuPerMsg.toFixed(1)} ms/msg)`;
+const median = (xs) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2; };
 console.log(`\nsessions bench (node ${process.versions.node}): ${N} chat.send over ${SESSIONS} sessions, ${INFLIGHT} in flight, instant fake provider`);
 const current = [];
 const base = [];
-for (let round = 0; round < Number(process.env.ROUNDS ?? 1); round++) {
+for (let round = 0; round < (process.env.SKIP_LAT ? 0 : Number(process.env.ROUNDS ?? 1)); round++) {
   if (process.env.BASE) {
     base.push(await latency(process.env.BASE));
     console.log(`  base    ${fmt(base.at(-1))}`);
@@ -134,7 +134,7 @@ for (let round = 0; round < Number(process.env.ROUNDS ?? 1); round++) {
 }
 if (base.length > 0) {
   const ratio = (k) => (median(current.map((x) => x[k])) / median(base.map((x) => x[k]))).toFixed(2);
-  console.log(`current/base (medians over ${base.length} alternating rounds): msg/s ×${ratio('rate')}, start p50 ×${ratio('startP50')}, final p50 ×${ratio('finalP50')}, final p99 ×${ratio('finalP99')}`);
+  console.log(`current/base (medians over ${base.length} alternating rounds): msg/s ×${ratio('rate')}, server CPU per msg ×${ratio('cpuPerMsg')}, start p50 ×${ratio('startP50')}, final p50 ×${ratio('finalP50')}, final p99 ×${ratio('finalP99')}`);
 }
 
 // (3): RSS after touching 10 vs 10,000 sessions (record runner: only the scheduler and DO host).
@@ -142,16 +142,20 @@ if (process.env.SKIP_RSS) {
   fake.close();
   process.exit(0);
 }
-const r = await start('record');
+const r = await start('record', process.env.RSS_SERVER ?? 'dist/node/server.mjs');
 const post = (key) => fetch(`${r.url}/sessions/${key}/queue`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"text":"hi"}' });
 for (let i = 0; i < 10; i++) await post(`agent:main:rss:${i}`);
 await new Promise((res) => setTimeout(res, 1500));
 const rss10 = rss(r.child.pid);
-const M = quick ? 2_000 : 10_000;
+const heap = async () => { const t = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text(); return (Number(/^edgeclaw_process_heap_total_bytes (\S+)/m.exec(t)?.[1] ?? NaN) / 1048576).toFixed(1); };
+const heap10 = await heap();
+const M = Number(process.env.M ?? (quick ? 2_000 : 10_000));
 for (let i = 0; i < M; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => post(`agent:main:rss:${i + j}`)));
 await new Promise((res) => setTimeout(res, 1500));
 const rssMany = rss(r.child.pid);
+await new Promise((res) => setTimeout(res, 15_000)); // the heap gauge is sampled at most every 15 s
+const heapMany = await heap();
 await r.stop();
 fake.close();
 
-console.log(`RSS after 10 sessions ${rss10.toFixed(1)} MB, after ${M} sessions ${rssMany.toFixed(1)} MB: ratio ${(rssMany / rss10).toFixed(2)}`);
+console.log(`RSS after 10 sessions ${rss10.toFixed(1)} MB, after ${M} sessions ${rssMany.toFixed(1)} MB: ratio ${(rssMany / rss10).toFixed(2)} (V8 heap total ${heap10} → ${heapMany} MB)`);

@@ -24,6 +24,11 @@ const ALARM_MAX_RETRIES = 6;
 const ALARM_BACKOFF_BASE_MS = 2_000;
 /** Methods a stub may not call over RPC (host entry points). */
 const RESERVED = new Set(['constructor', 'fetch', 'alarm', 'webSocketMessage', 'webSocketClose', 'webSocketError']);
+/**
+ * A resident object idle this long gives its SQLite page cache back (PRAGMA shrink_memory): about a
+ * fifth of an open object's memory, reused by the next objects opened, so the resident plateau is lower.
+ */
+const SHRINK_IDLE_MS = 5_000;
 
 /** Options of the host. */
 export interface HostOptions {
@@ -127,6 +132,8 @@ interface Resident {
   readonly instance: Record<string, unknown>;
   inflight: number;
   lastUsed: number;
+  /** Whether its page cache was released since its last use. */
+  shrunk: boolean;
   /** Host-wide use counter at the last use: orders LRU eviction (Date.now() ties within a millisecond). */
   usedAt: number;
   alarm: { running: boolean; rearmed: boolean };
@@ -158,7 +165,7 @@ export class DurableObjectHost {
       maxConcurrent: opts.maxConcurrentAlarms ?? 32,
       log: opts.log,
     });
-    this.#sweeper = setInterval(() => this.#evictIdle(), Math.max(1_000, Math.min(opts.idleEvictMs, 30_000)));
+    this.#sweeper = setInterval(() => this.#evictIdle(), Math.max(1_000, Math.min(opts.idleEvictMs, SHRINK_IDLE_MS)));
     this.#sweeper.unref();
   }
 
@@ -248,6 +255,7 @@ export class DurableObjectHost {
   async #event<T>(r: Resident, fn: () => Promise<T> | T): Promise<T> {
     r.inflight++;
     r.lastUsed = Date.now();
+    r.shrunk = false;
     r.usedAt = ++this.#uses;
     try {
       return await r.gate.deliver(fn);
@@ -304,7 +312,7 @@ export class DurableObjectHost {
       db.close();
       throw err;
     }
-    const r: Resident = { binding, id, db, storage, gate, instance, inflight: 0, lastUsed: Date.now(), usedAt: ++this.#uses, alarm, sockets };
+    const r: Resident = { binding, id, db, storage, gate, instance, inflight: 0, lastUsed: Date.now(), shrunk: false, usedAt: ++this.#uses, alarm, sockets };
     self = r;
     this.#resident.set(key, r);
     this.#evictOverCap(key);
@@ -371,9 +379,18 @@ export class DurableObjectHost {
   }
 
   #evictIdle(): void {
-    const cutoff = Date.now() - this.#opts.idleEvictMs;
-    for (const [key, r] of this.#resident) if (r.lastUsed < cutoff && this.#evictable(r)) this.#evict(key, r);
+    const now = Date.now();
+    const cutoff = now - this.#opts.idleEvictMs;
+    for (const [key, r] of this.#resident) {
+      if (!this.#evictable(r)) continue;
+      if (r.lastUsed < cutoff) this.#evict(key, r);
+      else if (!r.shrunk && r.lastUsed < now - SHRINK_IDLE_MS) {
+        r.shrunk = true;
+        r.db.exec('PRAGMA shrink_memory');
+      }
+    }
   }
+
 }
 
 /** A namespace binding (`env.SESSIONS`) on Node. */
