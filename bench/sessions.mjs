@@ -147,7 +147,7 @@ const post = (key) => fetch(`${r.url}/sessions/${key}/queue`, { method: 'POST', 
 for (let i = 0; i < 10; i++) await post(`agent:main:rss:${i}`);
 await new Promise((res) => setTimeout(res, 1500));
 const rss10 = rss(r.child.pid);
-const heap = async () => { const t = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text(); return (Number(/^edgeclaw_process_heap_total_bytes (\S+)/m.exec(t)?.[1] ?? NaN) / 1048576).toFixed(1); };
+const heap = async () => { const t = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text(); const g = (n) => (Number(new RegExp(`^edgeclaw_process_heap_${n}_bytes (\\S+)`, 'm').exec(t)?.[1] ?? NaN) / 1048576).toFixed(1); return `${g('used')}/${g('total')}`; };
 const heap10 = await heap();
 const M = Number(process.env.M ?? (quick ? 2_000 : 10_000));
 for (let i = 0; i < M; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => post(`agent:main:rss:${i + j}`)));
@@ -158,4 +158,4 @@ const heapMany = await heap();
 await r.stop();
 fake.close();
 
-console.log(`RSS after 10 sessions ${rss10.toFixed(1)} MB, after ${M} sessions ${rssMany.toFixed(1)} MB: ratio ${(rssMany / rss10).toFixed(2)} (V8 heap total ${heap10} → ${heapMany} MB)`);
+console.log(`RSS after 10 sessions ${rss10.toFixed(1)} MB, after ${M} sessions ${rssMany.toFixed(1)} MB: ratio ${(rssMany / rss10).toFixed(2)} (V8 heap used/total ${heap10} → ${heapMany} MB)`);
