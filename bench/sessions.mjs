@@ -1,7 +1,8 @@
 // `npm run bench:sessions`: the scheduler through the real Node server. (1) enqueue→start and enqueue→final
-// latency of chat.send with an instant fake provider, (2) sustained messages/s over 20 sessions, (3) RSS
-// (knobs for investigation: INFLIGHT, MC=max concurrent, DB_MS=debounce, PROF=1 cpu profiles, LOGLVL=debug)
+// latency of chat.send with an instant fake provider, (2) sustained messages/s over SESSIONS sessions, (3) RSS
 // after touching 10,000 distinct sessions vs after 10 (durable objects are evicted, so memory stays flat).
+// Knobs: N, SESSIONS, INFLIGHT, QMODE (per-request queueMode), MC (max concurrent), DB_MS (debounce),
+// BASE=<server.mjs> + ROUNDS (before/after in one run), SKIP_RSS, SKIP_LAT, M (sessions for RSS), RSS_SERVER, PROF=1 (cpu profiles), LOGLVL=debug, TRACE=1.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,13 +29,13 @@ const fake = serve({
 await new Promise((r) => fake.once('listening', r));
 const fakeUrl = `http://127.0.0.1:${fake.address().port}/v1`;
 
-async function start(runner) {
+async function start(runner, server = 'dist/node/server.mjs') {
   const data = mkdtempSync(join(tmpdir(), 'edgeclaw-sbench-'));
   const config = join(data, 'edgeclaw.json5');
   writeFileSync(config, JSON.stringify({ models: { default: 'fake/echo', providers: { fake: { baseUrl: fakeUrl, keyless: true } } }, queue: { cap: 1000 } }));
-  const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), 'dist/node/server.mjs'], {
+  const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), server], {
     cwd: root,
-    env: { PATH: process.env.PATH, PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}) },
+    env: { PATH: process.env.PATH, ...(process.env.TRACE ? { TRACE: '1' } : {}), PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (process.env.LOGLVL) child.stdout.on('data', (d) => process.stderr.write(d));
@@ -66,63 +67,95 @@ function operator(url) {
 }
 
 const pct = (a, p) => a.length ? +a[Math.min(a.length - 1, Math.floor(a.length * p))].toFixed(2) : 0;
+const cpuMs = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
 const rss = (pid) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
-// (1) + (2): latency and throughput with the model runner.
-const s = await start('model');
-const op = await operator(s.url);
-const startLat = [];
-const finalLat = [];
-const N = quick ? 100 : 400;
-let done = 0;
-const t0 = performance.now();
-await new Promise((resolveAll) => {
-  let next = 0;
-  const inflight = new Map();
-  const launch = () => {
-    if (next >= N) return;
-    const i = next++;
-    const runId = `b-${i}`;
-    inflight.set(runId, { t: performance.now(), started: false });
-    op.ws.send(JSON.stringify({ type: 'req', id: `r${i}`, method: 'chat.send', params: { sessionKey: `agent:main:bench:${i % 20}`, message: `m${i}`, idempotencyKey: runId } }));
-  };
-  op.waiters.set('all', (f) => {
-    const rec = inflight.get(f.payload?.runId);
-    if (!rec) return;
-    if (f.event === 'agent' && f.payload.stream === 'lifecycle' && f.payload.data?.phase === 'start' && !rec.started) {
-      rec.started = true;
-      startLat.push(performance.now() - rec.t);
-    }
-    if (f.event === 'chat' && f.payload.state === 'final') {
-      finalLat.push(performance.now() - rec.t);
-      inflight.delete(f.payload.runId);
-      if (++done === N) resolveAll();
-      launch();
-    }
+// (1) + (2): latency and throughput with the model runner. With BASE=<other server.mjs> the same phase
+// runs against that bundle too, alternating ROUNDS times, so before/after figures come from one run.
+const N = Number(process.env.N ?? (quick ? 100 : 400));
+const SESSIONS = Number(process.env.SESSIONS ?? 20);
+const INFLIGHT = Number(process.env.INFLIGHT ?? 40);
+
+async function latency(server) {
+  const s = await start(process.env.RUNNER ?? 'model', server);
+  const op = await operator(s.url);
+  const startLat = [];
+  const finalLat = [];
+  let done = 0;
+  const t0 = performance.now();
+  const cpu0 = cpuMs(s.child.pid);
+  await new Promise((resolveAll) => {
+    let next = 0;
+    const inflight = new Map();
+    const launch = () => {
+      if (next >= N) return;
+      const i = next++;
+      const runId = `b-${i}`;
+      inflight.set(runId, { t: performance.now(), started: false });
+      op.ws.send(JSON.stringify({ type: 'req', id: `r${i}`, method: 'chat.send', params: { sessionKey: `agent:main:bench:${i % SESSIONS}`, message: `m${i}`, idempotencyKey: runId, ...(process.env.QMODE ? { queueMode: process.env.QMODE } : {}) } }));
+    };
+    op.waiters.set('all', (f) => {
+      const rec = inflight.get(f.payload?.runId);
+      if (!rec) return;
+      if (f.event === 'agent' && f.payload.stream === 'lifecycle' && f.payload.data?.phase === 'start' && !rec.started) {
+        rec.started = true;
+        startLat.push(performance.now() - rec.t);
+      }
+      if (f.event === 'chat' && f.payload.state === 'final') {
+        finalLat.push(performance.now() - rec.t);
+        inflight.delete(f.payload.runId);
+        if (++done === N) resolveAll();
+        launch();
+      }
+    });
+    for (let i = 0; i < INFLIGHT; i++) launch();
   });
-  for (let i = 0; i < Number(process.env.INFLIGHT ?? 40); i++) launch();
-});
-const seconds = (performance.now() - t0) / 1000;
-op.ws.close();
-await s.stop();
-startLat.sort((a, b) => a - b);
-finalLat.sort((a, b) => a - b);
+  const seconds = (performance.now() - t0) / 1000;
+  const serverCpu = (cpuMs(s.child.pid) - cpu0) / 1000 / seconds;
+  op.ws.close();
+  await s.stop();
+  startLat.sort((a, b) => a - b);
+  finalLat.sort((a, b) => a - b);
+  return { cpuPerMsg: (serverCpu * seconds * 1000) / N, startP50: pct(startLat, 0.5), startP99: pct(startLat, 0.99), starts: startLat.length, finalP50: pct(finalLat, 0.5), finalP99: pct(finalLat, 0.99), rate: N / seconds, cpu: serverCpu };
+}
+
+const fmt = (x) => `enqueue→start p50 ${x.startP50} ms, p99 ${x.startP99} ms (n=${x.starts}); enqueue→final p50 ${x.finalP50} ms, p99 ${x.finalP99} ms; ${x.rate.toFixed(0)} msg/s; server CPU ${(x.cpu * 100).toFixed(0)}% (${x.cpuPerMsg.toFixed(1)} ms/msg)`;
+const median = (xs) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2; };
+console.log(`\nsessions bench (node ${process.versions.node}): ${N} chat.send over ${SESSIONS} sessions, ${INFLIGHT} in flight, instant fake provider`);
+const current = [];
+const base = [];
+for (let round = 0; round < (process.env.SKIP_LAT ? 0 : Number(process.env.ROUNDS ?? 1)); round++) {
+  if (process.env.BASE) {
+    base.push(await latency(process.env.BASE));
+    console.log(`  base    ${fmt(base.at(-1))}`);
+  }
+  current.push(await latency('dist/node/server.mjs'));
+  console.log(`  current ${fmt(current.at(-1))}`);
+}
+if (base.length > 0) {
+  const ratio = (k) => (median(current.map((x) => x[k])) / median(base.map((x) => x[k]))).toFixed(2);
+  console.log(`current/base (medians over ${base.length} alternating rounds): msg/s ×${ratio('rate')}, server CPU per msg ×${ratio('cpuPerMsg')}, start p50 ×${ratio('startP50')}, final p50 ×${ratio('finalP50')}, final p99 ×${ratio('finalP99')}`);
+}
 
 // (3): RSS after touching 10 vs 10,000 sessions (record runner: only the scheduler and DO host).
-const r = await start('record');
+if (process.env.SKIP_RSS) {
+  fake.close();
+  process.exit(0);
+}
+const r = await start('record', process.env.RSS_SERVER ?? 'dist/node/server.mjs');
 const post = (key) => fetch(`${r.url}/sessions/${key}/queue`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"text":"hi"}' });
 for (let i = 0; i < 10; i++) await post(`agent:main:rss:${i}`);
 await new Promise((res) => setTimeout(res, 1500));
 const rss10 = rss(r.child.pid);
-const M = quick ? 2_000 : 10_000;
+const heap = async () => { const t = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text(); const g = (n) => (Number(new RegExp(`^edgeclaw_process_heap_${n}_bytes (\\S+)`, 'm').exec(t)?.[1] ?? NaN) / 1048576).toFixed(1); return `${g('used')}/${g('total')}`; };
+const heap10 = await heap();
+const M = Number(process.env.M ?? (quick ? 2_000 : 10_000));
 for (let i = 0; i < M; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => post(`agent:main:rss:${i + j}`)));
 await new Promise((res) => setTimeout(res, 1500));
 const rssMany = rss(r.child.pid);
+await new Promise((res) => setTimeout(res, 15_000)); // the heap gauge is sampled at most every 15 s
+const heapMany = await heap();
 await r.stop();
 fake.close();
 
-console.log(`\nsessions bench (node ${process.versions.node})`);
-console.log(`chat.send → run start (agent lifecycle start): p50 ${pct(startLat, 0.5)} ms, p99 ${pct(startLat, 0.99)} ms (n=${startLat.length})`);
-console.log(`chat.send → final chat event:              p50 ${pct(finalLat, 0.5)} ms, p99 ${pct(finalLat, 0.99)} ms`);
-console.log(`sustained: ${(N / seconds).toFixed(0)} messages/s through scheduler + agent + fake provider (${N} messages, 20 sessions, 40 in flight)`);
-console.log(`RSS after 10 sessions ${rss10.toFixed(1)} MB, after ${M} sessions ${rssMany.toFixed(1)} MB: ratio ${(rssMany / rss10).toFixed(2)}`);
+console.log(`RSS after 10 sessions ${rss10.toFixed(1)} MB, after ${M} sessions ${rssMany.toFixed(1)} MB: ratio ${(rssMany / rss10).toFixed(2)} (V8 heap used/total ${heap10} → ${heapMany} MB)`);

@@ -8,7 +8,7 @@ import type { Env } from '../src/env.ts';
 import { settingsOf } from '../src/config/settings.ts';
 import { createLogger } from '../src/log.ts';
 import { parseByChannel } from '../src/scheduler/decide.ts';
-import { SessionDriver, type LimiterPort, type SessionSnapshot } from '../src/scheduler/session-driver.ts';
+import { SessionDriver, type LimiterPort, type QueueBoundPort, type SessionSnapshot } from '../src/scheduler/session-driver.ts';
 import { SessionQueue, type HistoryEntry, type HistoryPage } from '../src/scheduler/session-queue.ts';
 import type { TurnRunner } from '../src/scheduler/turn-runner.ts';
 import type { DroppedItem, EnqueueInput, EnqueueResult, SessionOverrides } from '../src/scheduler/types.ts';
@@ -17,10 +17,14 @@ import { ReplyLedger } from '../src/channels/reply-ledger.ts';
 
 export type { SessionSnapshot } from '../src/scheduler/session-driver.ts';
 
-/** How long a concurrency lease lasts without release (a holder that died frees its slot by then). */
-const LEASE_TTL_MS = 15 * 60_000;
-/** Shared name of the global limiter object. */
+/** How long a concurrency lease lasts without renewal (a holder that died frees its slot by then). */
+const LEASE_TTL_MS = 60_000;
+/** A running turn renews its lease this often (three renewals fit in one TTL). */
+const LEASE_RENEW_MS = 20_000;
+/** Name of the limiter object holding concurrency leases. */
 const LIMITER_NAME = 'global';
+/** Name of the limiter object holding the global queue counts (a second object spreads the load). */
+const QUEUE_BOUND_NAME = 'queue';
 
 export class SessionDO extends DurableObject<Env> {
   #queue: SessionQueue;
@@ -42,8 +46,14 @@ export class SessionDO extends DurableObject<Env> {
     });
     const limiter = env.LIMITER;
     const port: LimiterPort | undefined = limiter && {
-      acquire: (holder) => limiter.getByName(LIMITER_NAME).acquire(holder, queue.maxConcurrent, LEASE_TTL_MS),
+      acquire: (holder, waitMs) => limiter.getByName(LIMITER_NAME).acquire(holder, queue.maxConcurrent, LEASE_TTL_MS, waitMs),
       release: (holder) => limiter.getByName(LIMITER_NAME).release(holder),
+      renew: (holder) => limiter.getByName(LIMITER_NAME).renew(holder, LEASE_TTL_MS),
+      renewEveryMs: LEASE_RENEW_MS,
+    };
+    const bound: QueueBoundPort | undefined = limiter && {
+      admit: (holder, desired) => limiter.getByName(QUEUE_BOUND_NAME).admit(holder, desired, queue.globalCap),
+      cap: queue.globalCap,
     };
     this.#driver = new SessionDriver({
       queue: this.#queue,
@@ -51,6 +61,7 @@ export class SessionDO extends DurableObject<Env> {
       settings: { ...queue, byChannel: parseByChannel(queue.byChannel) },
       runner: this.turnRunner(),
       ...(port ? { limiter: port } : {}),
+      ...(bound ? { queueBound: bound } : {}),
     });
   }
 
@@ -98,7 +109,7 @@ export class SessionDO extends DurableObject<Env> {
     // Arm first: a crash between the two leaves a spurious alarm (a no-op drain), never a queued item
     // with no alarm to drain it.
     await this.#armAlarm(Math.max(now, input.availableAt ?? now));
-    const result = this.#driver.enqueue(sessionKey, input);
+    const result = await this.#driver.enqueue(sessionKey, input);
     this.#publishIndex();
     return result;
   }

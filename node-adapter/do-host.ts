@@ -24,6 +24,11 @@ const ALARM_MAX_RETRIES = 6;
 const ALARM_BACKOFF_BASE_MS = 2_000;
 /** Methods a stub may not call over RPC (host entry points). */
 const RESERVED = new Set(['constructor', 'fetch', 'alarm', 'webSocketMessage', 'webSocketClose', 'webSocketError']);
+/**
+ * A resident object idle this long gives its SQLite page cache back (PRAGMA shrink_memory): about a
+ * fifth of an open object's memory, reused by the next objects opened, so the resident plateau is lower.
+ */
+const SHRINK_IDLE_MS = 5_000;
 
 /** Options of the host. */
 export interface HostOptions {
@@ -65,7 +70,8 @@ export class NodeDurableObjectId {
 class InputGate {
   #blocked: Promise<void> | null = null;
   readonly #queue: (() => void)[] = [];
-  #scheduled = false;
+  /** Immediates scheduled and not yet run; each one starts the queue's head. */
+  #scheduled = 0;
 
   /** True while blockConcurrencyWhile runs. */
   get blocked(): boolean {
@@ -98,16 +104,22 @@ class InputGate {
     }
   }
 
-  /** Starts the next queued event on a later turn, once the current one has run up to real I/O. */
+  /**
+   * Schedules one immediate per queued event. Node drains the microtask queue between two immediates,
+   * so each event runs on to its first real I/O before the next one starts, and events that arrived
+   * together all start in the same check phase instead of one per event-loop turn (which made a busy
+   * object, such as the gateway hub, a throughput bottleneck: every event waited a full loop turn per
+   * event queued ahead of it).
+   */
   #pump(): void {
-    if (this.#scheduled || this.#blocked || this.#queue.length === 0) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      if (this.#blocked) return; // blockConcurrencyWhile pumps again when it ends
-      this.#queue.shift()?.();
-      this.#pump();
-    });
+    while (!this.#blocked && this.#scheduled < this.#queue.length) {
+      this.#scheduled++;
+      setImmediate(() => {
+        this.#scheduled--;
+        if (this.#blocked) return; // blockConcurrencyWhile pumps again when it ends
+        this.#queue.shift()?.();
+      });
+    }
   }
 }
 
@@ -120,6 +132,8 @@ interface Resident {
   readonly instance: Record<string, unknown>;
   inflight: number;
   lastUsed: number;
+  /** Whether its page cache was released since its last use. */
+  shrunk: boolean;
   /** Host-wide use counter at the last use: orders LRU eviction (Date.now() ties within a millisecond). */
   usedAt: number;
   alarm: { running: boolean; rearmed: boolean };
@@ -151,7 +165,7 @@ export class DurableObjectHost {
       maxConcurrent: opts.maxConcurrentAlarms ?? 32,
       log: opts.log,
     });
-    this.#sweeper = setInterval(() => this.#evictIdle(), Math.max(1_000, Math.min(opts.idleEvictMs, 30_000)));
+    this.#sweeper = setInterval(() => this.#evictIdle(), Math.max(1_000, Math.min(opts.idleEvictMs, SHRINK_IDLE_MS)));
     this.#sweeper.unref();
   }
 
@@ -241,6 +255,7 @@ export class DurableObjectHost {
   async #event<T>(r: Resident, fn: () => Promise<T> | T): Promise<T> {
     r.inflight++;
     r.lastUsed = Date.now();
+    r.shrunk = false;
     r.usedAt = ++this.#uses;
     try {
       return await r.gate.deliver(fn);
@@ -297,7 +312,7 @@ export class DurableObjectHost {
       db.close();
       throw err;
     }
-    const r: Resident = { binding, id, db, storage, gate, instance, inflight: 0, lastUsed: Date.now(), usedAt: ++this.#uses, alarm, sockets };
+    const r: Resident = { binding, id, db, storage, gate, instance, inflight: 0, lastUsed: Date.now(), shrunk: false, usedAt: ++this.#uses, alarm, sockets };
     self = r;
     this.#resident.set(key, r);
     this.#evictOverCap(key);
@@ -364,9 +379,18 @@ export class DurableObjectHost {
   }
 
   #evictIdle(): void {
-    const cutoff = Date.now() - this.#opts.idleEvictMs;
-    for (const [key, r] of this.#resident) if (r.lastUsed < cutoff && this.#evictable(r)) this.#evict(key, r);
+    const now = Date.now();
+    const cutoff = now - this.#opts.idleEvictMs;
+    for (const [key, r] of this.#resident) {
+      if (!this.#evictable(r)) continue;
+      if (r.lastUsed < cutoff) this.#evict(key, r);
+      else if (!r.shrunk && r.lastUsed < now - SHRINK_IDLE_MS) {
+        r.shrunk = true;
+        r.db.exec('PRAGMA shrink_memory');
+      }
+    }
   }
+
 }
 
 /** A namespace binding (`env.SESSIONS`) on Node. */

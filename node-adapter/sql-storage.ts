@@ -80,10 +80,22 @@ function fromSqlite(value: unknown): Value {
   return value as Value;
 }
 
+/** Distinct query texts whose split is remembered per connection (oldest forgotten first). */
+const PLAN_CACHE_MAX = 256;
+
+/** One statement of a query, classified once. */
+interface StatementPlan {
+  readonly sql: string;
+  readonly write: boolean;
+  /** Why the host refuses it (transaction control, `_cf_` tables), or null. */
+  readonly refused: string | null;
+}
+
 /** workerd-compatible SqlStorage over one SQLite connection. */
 export class NodeSqlStorage {
   readonly #db: DatabaseSync;
   readonly #cache: StatementCache;
+  readonly #plans = new Map<string, StatementPlan[]>();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -92,25 +104,22 @@ export class NodeSqlStorage {
 
   /** Runs one or more `;`-separated statements; bindings apply to a single statement only. */
   exec<T extends Row = Row>(query: string, ...bindings: unknown[]): SqlCursor<T> {
-    const statements = splitStatements(query);
+    const statements = this.#plan(query);
     if (statements.length === 0) return new SqlCursor<T>([], [], 0);
     if (statements.length > 1 && bindings.length > 0) {
       throw new Error('SQL bindings are supported only for a single statement');
     }
     let last = new SqlCursor<T>([], [], 0);
     let written = 0;
-    for (const sql of statements) {
-      if (TX_CONTROL.test(sql)) {
-        throw new Error(TX_MESSAGE);
-      }
-      if (/\b_cf_\w+/i.test(sql) && !/^\s*SELECT\b/i.test(sql)) throw new Error('access to _cf_ tables is not authorized');
-      const stmt = this.#cache.get(sql);
+    for (const plan of statements) {
+      if (plan.refused) throw new Error(plan.refused);
+      const stmt = this.#cache.get(plan.sql);
       const params = bindings.map(toSqliteValue);
       const columns = stmt.columns().map((c) => c.name);
       if (columns.length > 0) {
         const rows = (stmt.all(...params) as unknown as unknown[][]).map((r) => r.map(fromSqlite));
-        const [changes] = this.#cache.get('SELECT changes()').get() as unknown as [number];
-        written += /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql) ? Number(changes) : 0;
+        // Only a write with RETURNING changes rows here; a plain SELECT needs no extra statement.
+        if (plan.write) written += Number((this.#cache.get('SELECT changes()').get() as unknown as [number])[0]);
         last = new SqlCursor<T>(columns, rows, written);
       } else {
         const info = stmt.run(...params);
@@ -119,6 +128,23 @@ export class NodeSqlStorage {
       }
     }
     return last;
+  }
+
+  /**
+   * The statements of `query`, split and classified once per distinct query text (the same few queries
+   * run on every message, so re-splitting them was a measurable share of the host's CPU).
+   */
+  #plan(query: string): StatementPlan[] {
+    let plan = this.#plans.get(query);
+    if (plan) return plan;
+    plan = splitStatements(query).map((sql) => ({
+      sql,
+      write: /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql),
+      refused: TX_CONTROL.test(sql) ? TX_MESSAGE : /\b_cf_\w+/i.test(sql) && !/^\s*SELECT\b/i.test(sql) ? 'access to _cf_ tables is not authorized' : null,
+    }));
+    if (this.#plans.size >= PLAN_CACHE_MAX) this.#plans.delete(this.#plans.keys().next().value!);
+    this.#plans.set(query, plan);
+    return plan;
   }
 
   /** Database size in bytes. */

@@ -63,7 +63,7 @@ if ((!only || only === 'node') && !(ifStale && outdirAt < 0 && bundleIsFresh()))
     target: 'node24',
     format: 'esm',
     // Minified: the bundle's source text stays in memory for the process lifetime (maps are linked for debugging).
-    minify: true,
+    minify: process.env.EDGECLAW_NO_MINIFY !== "1",
     sourcemap: 'linked',
     define: { __EDGECLAW_SOURCE_HASH__: JSON.stringify(SOURCE_HASH) },
     alias: { 'cloudflare:workers': join(root, 'node-adapter/cf-workers.mjs') },

@@ -21,6 +21,7 @@ import { controlRoutes } from './control/routes.ts';
 import { webchatRoutes } from './webchat/routes.ts';
 import { CHANNEL_DRIVERS } from './channels/registry.ts';
 import { guardChannelRoutes } from './channels/account-state.ts';
+import { rejectionError } from './scheduler/rejection.ts';
 
 /** A readiness check: resolves to null when fine, or to the reason it is not ready. */
 export type ReadinessCheck = (env: Env) => Promise<string | null> | string | null;
@@ -206,13 +207,7 @@ export function createApp(options: AppOptions = {}) {
       ...(body.thread !== undefined ? { thread: body.thread } : {}),
       ...(body.channel !== undefined ? { channel: body.channel } : {}),
     });
-    if (result.status === 'rejected') {
-      throw new GatewayError('QUEUE_FULL', `session queue is full (cap ${result.cap}); retry later`, {
-        retryable: true,
-        retryAfterMs: result.retryAfterMs,
-        details: { cap: result.cap },
-      });
-    }
+    if (result.status === 'rejected') throw rejectionError(result);
     return c.json({ ok: true, ...result }, result.status === 'queued' ? 202 : 200);
   });
 

@@ -147,10 +147,11 @@ export const ConfigSchema = z.strictObject({
         .default('')
         .describe('per-channel modes, e.g. `telegram=collect,slack=followup`'),
       maxConcurrent: positiveInt(10_000).default(8).describe('runs at once across all sessions; further turns wait and enqueue results say `deferred`'),
+      globalCap: positiveInt(10_000_000).default(10_000).describe('items queued across all sessions at most (global bounded queue); beyond it producers get `UNAVAILABLE` with `retryAfterMs`'),
       idempotencyCap: positiveInt(1_000_000).default(5_000).describe('idempotency keys (and finished runs) remembered per session; the oldest are forgotten first'),
       idempotencyTtlMs: positiveInt(30 * 86_400_000).default(86_400_000).describe('idempotency keys are forgotten after this long'),
     })
-    .default({ cap: 20, mode: 'steer', drop: 'summarize', debounceMs: 500, byChannel: '', maxConcurrent: 8, idempotencyCap: 5_000, idempotencyTtlMs: 86_400_000 }),
+    .default({ cap: 20, mode: 'steer', drop: 'summarize', debounceMs: 500, byChannel: '', maxConcurrent: 8, globalCap: 10_000, idempotencyCap: 5_000, idempotencyTtlMs: 86_400_000 }),
   history: z
     .strictObject({
       cap: positiveInt(100_000).default(1_000).describe('history rows kept per session; the oldest are compacted into one summary row'),
@@ -208,6 +209,7 @@ export const ENV_OVERRIDES = {
   EDGECLAW_DEBOUNCE_MS: 'queue.debounceMs',
   EDGECLAW_QUEUE_BY_CHANNEL: 'queue.byChannel',
   EDGECLAW_MAX_CONCURRENT: 'queue.maxConcurrent',
+  EDGECLAW_QUEUE_GLOBAL_CAP: 'queue.globalCap',
   EDGECLAW_IDEMPOTENCY_CAP: 'queue.idempotencyCap',
   EDGECLAW_IDEMPOTENCY_TTL_MS: 'queue.idempotencyTtlMs',
   EDGECLAW_HISTORY_CAP: 'history.cap',

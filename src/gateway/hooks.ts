@@ -10,6 +10,7 @@ import type { Env } from '../env.ts';
 import { GatewayError, invalidParams } from '../errors.ts';
 import { hubOf } from './http.ts';
 import { DEFAULT_AGENT_ID } from './methods/system.ts';
+import { rejectionError } from '../scheduler/rejection.ts';
 
 /** Largest hook body accepted. */
 const MAX_HOOK_BODY = 256 * 1024;
@@ -79,7 +80,7 @@ export function hookRoutes() {
     const runId = c.req.header('idempotency-key') ?? b.idempotencyKey ?? `hook-${crypto.randomUUID()}`;
     const key = `hook:${await sha256Hex(runId).then((h) => h.slice(0, 32))}`;
     const result = await c.env.SESSIONS.getByName(key).enqueue(key, { text: b.message, key: runId });
-    if (result.status === 'rejected') throw new GatewayError('QUEUE_FULL', 'hook session queue is full; retry later', { retryable: true, retryAfterMs: 1_000 });
+    if (result.status === 'rejected') throw rejectionError(result, 'hook session');
     if (result.status !== 'duplicate') await hubOf(c.env).trackRun({ runId, sessionKey: key, status: 'running', acceptedAt: Date.now() });
     return c.json({ ok: true, runId, sessionKey: key, ...(result.status === 'duplicate' ? { deduplicated: true } : {}) });
   });

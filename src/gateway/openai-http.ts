@@ -13,6 +13,7 @@ import { authenticate } from './credentials.ts';
 import { hubOf } from './http.ts';
 import { scopeSatisfied } from './scopes.ts';
 import { DEFAULT_AGENT_ID } from './methods/system.ts';
+import { rejectionError } from '../scheduler/rejection.ts';
 
 /** Longest a completion request waits for its run. */
 const RUN_TIMEOUT_MS = 300_000;
@@ -76,7 +77,9 @@ export function openaiRoutes() {
     const runId = `chatcmpl-${crypto.randomUUID()}`;
     const hub = hubOf(c.env);
     const enq = await c.env.SESSIONS.getByName(session).enqueue(session, { text: textOf(last.content), key: runId });
-    if (enq.status === 'rejected') return c.json({ error: { message: 'session queue is full; retry later', type: 'rate_limit_error' } }, 429, { 'Retry-After': '1' });
+    if (enq.status === 'rejected') {
+      return c.json({ error: { message: rejectionError(enq).message, type: 'rate_limit_error' } }, enq.reason === 'queue_full' ? 429 : 503, { 'Retry-After': String(Math.ceil(enq.retryAfterMs / 1000)) });
+    }
     await hub.trackRun({ runId, sessionKey: session, status: 'running', acceptedAt: Date.now() });
     const run = await hub.waitRun(runId, RUN_TIMEOUT_MS);
     if (!run || run.status === 'running') return c.json({ error: { message: 'the run did not finish in time', type: 'timeout_error' } }, 504);

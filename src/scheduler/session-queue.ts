@@ -136,12 +136,8 @@ export class SessionQueue {
   /** Appends an item unless it is a duplicate or rejected by the cap; applies drops and interrupts. */
   enqueue(input: EnqueueInput, now: number, policy?: QueuePolicy): EnqueueResult & { abortActive?: boolean } {
     const p = policy ?? { mode: input.queueMode ?? 'followup', cap: this.#limits.queueCap, drop: 'new', debounceMs: 0 };
-    if (input.key !== undefined) {
-      const seen = this.#sql
-        .exec<Row>(`SELECT seq FROM idempotency WHERE item_key = ? AND at > ?`, input.key, now - this.#limits.idempotencyTtlMs)
-        .toArray()[0];
-      if (seen) return { status: 'duplicate', seq: Number(seen.seq), runId: runIdOf(Number(seen.seq)), state: this.run(runIdOf(Number(seen.seq)))?.state ?? 'unknown' };
-    }
+    const dup = input.key === undefined ? null : this.duplicate(input.key, now);
+    if (dup) return dup;
     const view = this.view();
     const d = decideEnqueue(view, p);
     if (d.kind === 'reject') return { status: 'rejected', reason: 'queue_full', cap: p.cap, retryAfterMs: 1_000 };
@@ -173,6 +169,19 @@ export class SessionQueue {
       ...(aborted.length ? { aborted: aborted.map(({ text: _t, ...x }) => x) } : {}),
       ...(d.abortActive ? { abortActive: true } : {}),
     };
+  }
+
+  /** The existing run of a remembered producer key (within the TTL), or null. */
+  duplicate(key: string, now: number): Extract<EnqueueResult, { status: 'duplicate' }> | null {
+    const seen = this.#sql.exec<Row>(`SELECT seq FROM idempotency WHERE item_key = ? AND at > ?`, key, now - this.#limits.idempotencyTtlMs).toArray()[0];
+    if (!seen) return null;
+    const seq = Number(seen.seq);
+    return { status: 'duplicate', seq, runId: runIdOf(seq), state: this.run(runIdOf(seq))?.state ?? 'unknown' };
+  }
+
+  /** Items queued now (what this session counts against the global queue cap). */
+  queuedCount(): number {
+    return Number(this.#sql.exec<Row>(`SELECT COUNT(*) AS n FROM queue`).one().n);
   }
 
   /** What the drain loop should do now. */
@@ -313,10 +322,9 @@ export class SessionQueue {
 
   /** Counters. */
   status(): SessionStatus {
-    const q = this.#sql.exec<Row>(`SELECT COUNT(*) AS n FROM queue`).one();
     const head = this.head();
     return {
-      queued: Number(q.n),
+      queued: this.queuedCount(),
       processed: Number(this.#meta('processed') ?? 0),
       lastSeq: Number(this.#meta('last_seq') ?? 0),
       historyRows: this.history.count(),

@@ -104,7 +104,13 @@ export type EnqueueResult =
       aborted?: DroppedItem[];
     }
   | { status: 'duplicate'; seq: number; runId: string; state: RunState | 'unknown' }
-  | { status: 'rejected'; reason: 'queue_full'; cap: number; retryAfterMs: number };
+  | { status: 'rejected'; reason: RejectReason; cap: number; retryAfterMs: number };
+
+/**
+ * Why an enqueue was refused: the session's queue is at its cap (drop policy `new`), the global queue
+ * across sessions is at `queue.globalCap`, or the global limiter could not be asked (fail closed).
+ */
+export type RejectReason = 'queue_full' | 'global_queue_full' | 'limiter_unavailable';
 
 /** One input of a turn as the runner sees it. */
 export interface TurnItem {

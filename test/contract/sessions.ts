@@ -46,7 +46,11 @@ export function describeSessions(host: string, harness: () => Harness): void {
       const first = await enqueue(h, s, { text: 'hello', id: 'k1' });
       expect(first).toMatchObject({ status: 202, body: { status: 'queued', seq: 1, runId: 'run-1', mode: 'steer' } });
       await settled(h, s, 1);
-      const again = await enqueue(h, s, { text: 'hello', id: 'k1' });
+      // The user row is in history once the turn starts; the run's state is `done` once it ends.
+      const again = await waitFor(async () => {
+        const r = await enqueue(h, s, { text: 'hello', id: 'k1' });
+        return r.body.state === 'running' ? undefined : r;
+      }, 20_000, 'run-1 to end');
       expect(again).toMatchObject({ status: 200, body: { status: 'duplicate', seq: 1, runId: 'run-1', state: 'done' } });
     });
 

@@ -31,7 +31,7 @@ describe('config schema', () => {
 
   it('reports unknown keys with the allowed ones, at any depth', () => {
     expect(problems({ queue: { cap: 2, capp: 'x' } })).toEqual([
-      { key: 'queue.capp', source: 'edgeclaw.json5', value: undefined, expected: 'unknown key (allowed: cap, mode, drop, debounceMs, byChannel, maxConcurrent, idempotencyCap, idempotencyTtlMs)' },
+      { key: 'queue.capp', source: 'edgeclaw.json5', value: undefined, expected: 'unknown key (allowed: cap, mode, drop, debounceMs, byChannel, maxConcurrent, globalCap, idempotencyCap, idempotencyTtlMs)' },
     ]);
   });
 

@@ -115,7 +115,7 @@ describe('node server lifecycle', () => {
     track(s);
     expect(await s.exited).toBe(2);
     expect(s.stderr()).toContain(`port (${file}) = "eighty": expected an integer port between 0 and 65535`);
-    expect(s.stderr()).toContain(`queue.capp (${file}): unknown key (allowed: cap, mode, drop, debounceMs, byChannel, maxConcurrent, idempotencyCap, idempotencyTtlMs)`);
+    expect(s.stderr()).toContain(`queue.capp (${file}): unknown key (allowed: cap, mode, drop, debounceMs, byChannel, maxConcurrent, globalCap, idempotencyCap, idempotencyTtlMs)`);
     expect(s.stderr()).toContain(`histroy (${file}): unknown key (allowed: host, port, dataDir`);
     writeFileSync(file, '{ port: ');
     const t = runServer({ EDGECLAW_CONFIG: file, EDGECLAW_DATA_DIR: join(dir, 'data') });

@@ -1,11 +1,12 @@
 /** Chat and agent methods: chat.send, chat.history, agent (accepted, then final), agent.wait, sessions.list. */
 import { z } from 'zod';
-import { GatewayError, unavailable } from '../../errors.ts';
+import { GatewayError } from '../../errors.ts';
 import { SessionKeySchema } from '../../sessions/session-key.ts';
 import { listSessions } from '../../storage/repos/sessions.ts';
 import type { QueueMode } from '../../scheduler/types.ts';
 import { defineMethod, type MethodContext, type TwoPhase } from '../registry.ts';
 import { DEFAULT_AGENT_ID } from './system.ts';
+import { rejectionError } from '../../scheduler/rejection.ts';
 
 const IdempotencyKey = z.string().min(1).max(256);
 
@@ -19,14 +20,17 @@ export function canonicalSessionKey(key: string | undefined, agentId = DEFAULT_A
 async function startRun(ctx: MethodContext, sessionKey: string, text: string, runId: string, queueMode?: QueueMode) {
   const result = await ctx.env.SESSIONS.getByName(sessionKey).enqueue(sessionKey, { text, key: runId, ...(queueMode ? { queueMode } : {}) });
   if (result.status === 'rejected') {
-    throw unavailable(`session queue is full (cap ${result.cap}); retry later`, 1_000);
+    // The protocol has no QUEUE_FULL: every refusal is a retryable UNAVAILABLE with its reason in details.
+    const err = rejectionError(result);
+    throw new GatewayError('UNAVAILABLE', err.message, err.extra);
   }
   if (result.status === 'queued') {
     await ctx.hub.trackRun({ runId, sessionKey, status: 'running', acceptedAt: ctx.now });
     return { runId, status: 'started' as const, messageSeq: result.seq };
   }
   const known = await ctx.hub.waitRun(runId, 0);
-  return { runId, status: known && known.status !== 'running' ? ('ok' as const) : ('in_flight' as const) };
+  // The repeated key's original seq: a producer whose first ack was lost learns where its message stands.
+  return { runId, status: known && known.status !== 'running' ? ('ok' as const) : ('in_flight' as const), messageSeq: result.seq };
 }
 
 /** `chat.send`: queue a message; the reply streams as `chat` events. */

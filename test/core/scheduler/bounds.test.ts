@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeSqlStorage } from '../../../node-adapter/sql-storage.ts';
 import { openDatabase } from '../../../node-adapter/sqlite.ts';
 import type { GlobalQueueSettings } from '../../../src/scheduler/decide.ts';
-import { decideAcquire } from '../../../src/scheduler/limiter.ts';
+import { decideAcquire, decideAdmit, LeaseWaiters, nextExpiry, RETRY_MS } from '../../../src/scheduler/limiter.ts';
 import { SessionQueue, type QueueLimits } from '../../../src/scheduler/session-queue.ts';
 import { planCompaction, truncateToolResult } from '../../../src/scheduler/text.ts';
 
@@ -125,8 +125,47 @@ describe('global limiter leases', () => {
   it('grants up to max holders, renews a holder, refuses the next with a retry hint, and expires leases', () => {
     const now = 1_000;
     const leases = [{ holder: 'a', expiresAt: now + 10 }, { holder: 'b', expiresAt: now + 10 }];
-    expect(decideAcquire(leases, 'c', 2, 60_000, now)).toEqual({ granted: false, retryAfterMs: 250, expired: [] });
+    expect(decideAcquire(leases, 'c', 2, 60_000, now)).toEqual({ granted: false, retryAfterMs: RETRY_MS, expired: [] });
     expect(decideAcquire(leases, 'a', 2, 60_000, now)).toMatchObject({ granted: true });
     expect(decideAcquire(leases, 'c', 2, 60_000, now + 10)).toMatchObject({ granted: true, expired: ['a', 'b'] });
+    expect(nextExpiry(leases, now)).toBe(now + 10);
+    expect(nextExpiry(leases, now + 10)).toBeNull();
+  });
+
+  it('does not let a newcomer take a free slot while others wait ahead of it (FIFO), but renews a holder', () => {
+    const leases = [{ holder: 'a', expiresAt: 2_000 }];
+    expect(decideAcquire(leases, 'c', 2, 60_000, 1_000, 1)).toMatchObject({ granted: false });
+    expect(decideAcquire(leases, 'a', 2, 60_000, 1_000, 1)).toMatchObject({ granted: true });
+  });
+
+  it('grants waiters in arrival order as slots free, and times a waiter out without granting it', async () => {
+    const w = new LeaseWaiters();
+    let free = 0;
+    const first = w.wait('a', 1, 60_000, 10_000);
+    const second = w.wait('b', 1, 60_000, 10_000);
+    const late = w.wait('c', 1, 60_000, 1);
+    w.grantInOrder(() => free-- > 0);
+    expect(w.size).toBe(3);
+    free = 1;
+    w.grantInOrder(() => free-- > 0);
+    expect(await first).toBe(true);
+    expect(w.size).toBe(2);
+    expect(await late).toBe(false);
+    expect(w.size).toBe(1);
+    free = 1;
+    w.grantInOrder(() => free-- > 0);
+    expect(await second).toBe(true);
+  });
+});
+
+describe('global queue bound', () => {
+  it('admits a session count while the total stays within the cap and refuses growth beyond it', () => {
+    expect(decideAdmit(9, 2, 3, 10)).toEqual({ admitted: true, total: 10 });
+    expect(decideAdmit(10, 2, 3, 10)).toEqual({ admitted: false, total: 10, retryAfterMs: RETRY_MS });
+  });
+
+  it('always accepts a shrinking or unchanged count, even over the cap (a crash left it stale)', () => {
+    expect(decideAdmit(15, 5, 0, 10)).toEqual({ admitted: true, total: 10 });
+    expect(decideAdmit(15, 5, 5, 10)).toEqual({ admitted: true, total: 15 });
   });
 });

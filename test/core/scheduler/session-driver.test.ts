@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeSqlStorage } from '../../../node-adapter/sql-storage.ts';
 import { openDatabase } from '../../../node-adapter/sqlite.ts';
 import type { GlobalQueueSettings } from '../../../src/scheduler/decide.ts';
-import { SessionDriver, type LimiterPort } from '../../../src/scheduler/session-driver.ts';
+import { SessionDriver, type LimiterPort, type QueueBoundPort } from '../../../src/scheduler/session-driver.ts';
 import { SessionQueue } from '../../../src/scheduler/session-queue.ts';
 import type { TurnInput, TurnRunner } from '../../../src/scheduler/turn-runner.ts';
 
@@ -34,7 +34,7 @@ function gatedRunner() {
   return { runner, turns, nthStart };
 }
 
-function setup(opts: { runner?: TurnRunner; limiter?: LimiterPort; settings?: Partial<GlobalQueueSettings>; db?: ReturnType<typeof openDatabase> } = {}) {
+function setup(opts: { runner?: TurnRunner; limiter?: LimiterPort; queueBound?: QueueBoundPort; settings?: Partial<GlobalQueueSettings>; db?: ReturnType<typeof openDatabase> } = {}) {
   const db = opts.db ?? openDatabase(':memory:');
   const queue = new SessionQueue(new NodeSqlStorage(db), { queueCap: 20, historyCap: 1000, historyMaxBytes: 1 << 20, toolResultMaxBytes: 64, idempotencyCap: 100, idempotencyTtlMs: 86_400_000 });
   queue.migrate();
@@ -44,6 +44,7 @@ function setup(opts: { runner?: TurnRunner; limiter?: LimiterPort; settings?: Pa
     settings: { ...SETTINGS, ...opts.settings },
     ...(opts.runner ? { runner: opts.runner } : {}),
     ...(opts.limiter ? { limiter: opts.limiter } : {}),
+    ...(opts.queueBound ? { queueBound: opts.queueBound } : {}),
   });
   return { db, queue, driver, roles: () => queue.historyPage(1000).entries.map((h) => `${h.role}:${h.text}`) };
 }
@@ -111,7 +112,7 @@ describe('SessionDriver', () => {
     const draining = driver.drain();
     await g.nthStart(1);
     driver.enqueue('s', { text: 'older' });
-    const r = driver.enqueue('s', { text: 'stop, do this', queueMode: 'interrupt' });
+    const r = await driver.enqueue('s', { text: 'stop, do this', queueMode: 'interrupt' });
     expect(r).toMatchObject({ status: 'queued', seq: 3, aborted: [{ seq: 2 }] });
     await g.nthStart(2);
     expect(g.turns[1]!.input.items.map((i) => i.text)).toEqual(['stop, do this']);
@@ -139,21 +140,66 @@ describe('SessionDriver', () => {
     expect(tool).toMatch(/…\[truncated \d+ bytes\]$/);
   });
 
-  it('defers a turn when the global limiter refuses, reports busy to producers, and runs once granted', async () => {
-    let grant = false;
+  it('waits for a global slot when the limiter refuses, reports busy to producers meanwhile, and runs once granted', async () => {
+    const slot = deferred<{ granted: boolean }>();
+    const calls: number[] = [];
     const released: string[] = [];
-    const limiter: LimiterPort = { acquire: async () => (grant ? { granted: true } : { granted: false, retryAfterMs: 300 }), release: async (h) => void released.push(h) };
+    const limiter: LimiterPort = {
+      acquire: async (_h, waitMs) => {
+        calls.push(waitMs);
+        return waitMs === 0 ? { granted: false, retryAfterMs: 300 } : slot.promise;
+      },
+      release: async (h) => void released.push(h),
+    };
     const { driver, queue } = setup({ limiter });
-    driver.enqueue('s', { text: 'a' });
-    const wake = await driver.drain();
-    expect(wake).toBeGreaterThan(Date.now() - 1);
+    await driver.enqueue('s', { text: 'a' });
+    const draining = driver.drain();
+    await new Promise((r) => setImmediate(r));
+    // The first ask answers now; the second waits for the limiter to grant (no polling in between).
+    expect(calls).toEqual([0, 60_000]);
     expect(queue.pending(10)).toHaveLength(1);
-    expect(driver.enqueue('s', { text: 'b' })).toMatchObject({ status: 'queued', deferred: { reason: 'busy' } });
+    expect(await driver.enqueue('s', { text: 'b' })).toMatchObject({ status: 'queued', deferred: { reason: 'busy', retryAfterMs: 300 } });
     expect(driver.snapshot().deferred).toMatchObject({ reason: 'busy' });
-    grant = true;
-    expect(await driver.drain()).toBeNull();
+    slot.resolve({ granted: true });
+    expect(await draining).toBeNull();
     expect(queue.pending(10)).toHaveLength(0);
+    expect(driver.snapshot().deferred).toBeNull();
     expect(released).toEqual(['s', 's']);
+  });
+
+  it('wakes again right away when a wait for a slot times out, and backs off when the limiter fails', async () => {
+    let fail = false;
+    const limiter: LimiterPort = { acquire: async () => { if (fail) throw new Error('limiter reset'); return { granted: false, retryAfterMs: 0 }; }, release: async () => undefined };
+    const { driver } = setup({ limiter });
+    await driver.enqueue('s', { text: 'a' });
+    const before = Date.now();
+    expect(await driver.drain()).toBeLessThan(before + 50);
+    fail = true;
+    expect(await driver.drain()).toBeGreaterThanOrEqual(before + 250);
+  });
+
+  it('rejects an enqueue the global queue bound refuses (global_queue_full), and answers duplicates without asking', async () => {
+    const asked: number[] = [];
+    let room = 1;
+    const queueBound = { cap: 1, admit: async (_h: string, desired: number) => { asked.push(desired); return desired <= room ? { admitted: true } : { admitted: false, retryAfterMs: 1_000 }; } };
+    const { driver, queue } = setup({ queueBound });
+    expect(await driver.enqueue('s', { text: 'a', key: 'k1' })).toMatchObject({ status: 'queued', seq: 1 });
+    expect(await driver.enqueue('s', { text: 'b', key: 'k2' })).toEqual({ status: 'rejected', reason: 'global_queue_full', cap: 1, retryAfterMs: 1_000 });
+    expect(await driver.enqueue('s', { text: 'a again', key: 'k1' })).toMatchObject({ status: 'duplicate', seq: 1 });
+    expect(asked).toEqual([1, 2]);
+    expect(queue.pending(10).map((p) => p.text)).toEqual(['a']);
+    room = 0;
+    await driver.drain();
+    // Items that left the queue are reported, so the session's count drops back to 0.
+    await new Promise((r) => setImmediate(r));
+    expect(asked.at(-1)).toBe(0);
+  });
+
+  it('fails closed with limiter_unavailable when the global queue bound cannot be asked', async () => {
+    const queueBound = { cap: 5, admit: async () => { throw new Error('unreachable'); } };
+    const { driver, queue } = setup({ queueBound });
+    expect(await driver.enqueue('s', { text: 'a' })).toMatchObject({ status: 'rejected', reason: 'limiter_unavailable' });
+    expect(queue.pending(10)).toHaveLength(0);
   });
 
   it('resumes a run left running by a dead process once, in order, and frees its lease', async () => {
