@@ -9,6 +9,7 @@ import { settingsOf } from '../config/settings.ts';
 import { createLogger } from '../log.ts';
 import { CronStore, jobNotFound, type CronJob, type CronRun, type JobSpec } from '../cron/cron-store.ts';
 import { UsageStore } from '../usage/usage-store.ts';
+import { rejectionError } from '../scheduler/rejection.ts';
 import { GatewayError } from '../errors.ts';
 import type { SqlPort } from '../scheduler/session-schema.ts';
 import { ConfigService, type ConfigSnapshot, type ConfigWriteResult } from './config-service.ts';
@@ -219,9 +220,7 @@ export class GatewayControl implements ControlHub {
 
   async wake(input: WakeInput): Promise<{ ok: true; mode: string; sessionKey: string; eventOutcome: 'queued' | 'coalesced' }> {
     const result = await this.#d.env.SESSIONS.getByName(input.sessionKey).enqueue(input.sessionKey, { text: `[wake] ${input.text}` });
-    if (result.status === 'rejected') {
-      throw new GatewayError('QUEUE_FULL', `session queue is full (cap ${result.cap}); retry later`, { retryable: true, retryAfterMs: result.retryAfterMs });
-    }
+    if (result.status === 'rejected') throw rejectionError(result, 'main session');
     const eventOutcome = result.status === 'duplicate' ? 'coalesced' : 'queued';
     const event: HeartbeatEvent = { ts: this.#d.now(), status: eventOutcome, reason: 'wake', mode: input.mode, sessionKey: input.sessionKey, message: input.text.slice(0, 200) };
     this.#setHeartbeat(event);
