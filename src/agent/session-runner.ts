@@ -20,7 +20,8 @@ import { storedProviderKeys, withStoredKeys } from '../providers/stored-keys.ts'
 import type { ChatMessage } from '../providers/types.ts';
 import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
 import { createToolHost, withAllowedTools } from '../tools/host.ts';
-import { createMemoryTool, createSessionsSendTool } from '../tools/agent-tools.ts';
+import { createCronTool, createMemoryTool, createMessageTool, createSessionsSendTool } from '../tools/agent-tools.ts';
+import { controlHubOf } from '../gateway/control-hub.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
 import type { OutboxSql } from '../channels/outbox.ts';
@@ -229,7 +230,18 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     const toolContext = toolContextOf(input);
     const toolPolicy = (await activePolicyFor(env)).policy.tools;
     const agentId = input.sessionKey.startsWith('agent:') ? (input.sessionKey.split(':')[1] ?? 'main') : 'main';
+    const control = controlHubOf(() => gateway);
     const agentTools = [
+      createMessageTool({ runId, port: { send: (p) => control.sendMessage(p) } }),
+      createCronTool({
+        sessionKey: input.sessionKey,
+        agentId,
+        port: {
+          add: (spec) => control.cronAdd(spec),
+          list: async () => (await control.cronList({ includeDisabled: true, limit: 500, offset: 0 })).jobs,
+          remove: (id) => control.cronRemove(id),
+        },
+      }),
       createSessionsSendTool({ from: input.sessionKey, runId, port: { enqueue: (key, item) => env.SESSIONS.getByName(key).enqueue(key, item) } }),
       createMemoryTool({
         agentId,

@@ -3,6 +3,9 @@
 // and what `memory` returns goes back through the tool-result check (a poisoned note is withheld).
 import { z } from 'zod';
 import { parseSessionKey } from '../sessions/session-key.ts';
+import { ScheduleSchema } from '../cron/schedule.ts';
+import type { CronJob, JobSpec } from '../cron/cron-store.ts';
+import type { SendParams, SendResult } from '../gateway/send.ts';
 import { defineTool, type ToolDefinition } from './types.ts';
 
 /** Most sessions_send calls in one run (a loop between two agents stops here). */
@@ -93,6 +96,74 @@ export function createMemoryTool(o: { agentId: string; port: MemoryPort }): Tool
   });
 }
 
+/** Most `message` sends in one run. */
+export const MESSAGE_PER_RUN = 5;
+
+const MessageParams = z.strictObject({
+  channel: z.enum(['telegram', 'slack', 'whatsapp']).describe('The channel to send on'),
+  to: z.string().min(1).max(256).describe('The chat, channel or phone number id on that channel'),
+  text: z.string().min(1).max(16_000).describe('The message text (Markdown)'),
+  accountId: z.string().min(1).max(64).optional().describe('The channel account, when there is more than one'),
+});
+
+/**
+ * `message`: sends a text to a channel target through the gateway's `send` (its outbox sends each chunk
+ * once; the run and call id are the idempotency key, so a retried call sends nothing new).
+ * @example createMessageTool({ runId, port: { send: (p) => hub.sendMessage(p) } })
+ */
+export function createMessageTool(o: { runId: string; port: { send(p: SendParams): Promise<SendResult> } }): ToolDefinition<typeof MessageParams> {
+  let sent = 0;
+  return defineTool({
+    name: 'message',
+    description: 'Send a message to someone on a channel (Telegram chat id, Slack channel id, WhatsApp number).',
+    parameters: MessageParams,
+    async run(args, ctx) {
+      if (sent >= MESSAGE_PER_RUN) throw new Error(`at most ${MESSAGE_PER_RUN} messages per run`);
+      sent++;
+      const r = await o.port.send({ to: args.to, message: args.text, channel: args.channel, idempotencyKey: `message:${o.runId}:${ctx.callId}`, ...(args.accountId ? { accountId: args.accountId } : {}) });
+      return { ok: true, status: r.status, channel: r.channel, to: r.to, ...(r.chunks !== undefined ? { chunks: r.chunks } : {}) };
+    },
+  });
+}
+
+const CronParams = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('add'), name: z.string().min(1).max(200), schedule: ScheduleSchema, message: z.string().min(1).max(4_000) }),
+  z.strictObject({ action: z.literal('list') }),
+  z.strictObject({ action: z.literal('remove'), id: z.string().min(1).max(64) }),
+]);
+
+/** What the cron tool needs from the gateway's scheduler. */
+export interface CronPort {
+  add(spec: JobSpec): Promise<CronJob>;
+  list(): Promise<CronJob[]>;
+  remove(id: string): Promise<boolean>;
+}
+
+/**
+ * `cron`: schedules a future turn of this session (at a time, every N ms, or a 5-field cron expression),
+ * lists this session's jobs, or removes one of them; jobs of other sessions are neither shown nor touched.
+ * @example createCronTool({ sessionKey, agentId: 'main', port })
+ */
+export function createCronTool(o: { sessionKey: string; agentId: string; port: CronPort }): ToolDefinition<typeof CronParams> {
+  const target = `session:${o.sessionKey}`;
+  const mine = (j: CronJob) => j.sessionTarget === target;
+  return defineTool({
+    name: 'cron',
+    description: 'Schedule a reminder or recurring task in this conversation: {"action":"add","name","schedule":{"kind":"at","at":"<ISO time>"} | {"kind":"every","everyMs":N} | {"kind":"cron","expr":"0 9 * * 1","tz":"Europe/Berlin"},"message"}, {"action":"list"}, {"action":"remove","id"}.',
+    parameters: CronParams,
+    async run(args) {
+      if (args.action === 'list') return { ok: true, jobs: (await o.port.list()).filter(mine).map((j) => ({ id: j.id, name: j.name, schedule: j.schedule, nextRunAtMs: j.nextRunAtMs ?? null })) };
+      if (args.action === 'remove') {
+        const job = (await o.port.list()).find((j) => j.id === args.id);
+        if (!job || !mine(job)) throw new Error(`no job ${args.id} in this conversation`);
+        return { ok: true, removed: await o.port.remove(args.id) };
+      }
+      const job = await o.port.add({ name: args.name, enabled: true, schedule: args.schedule, sessionTarget: target, wakeMode: 'now', payload: { kind: 'agentTurn', message: args.message }, agentId: o.agentId } as JobSpec);
+      return { ok: true, id: job.id, nextRunAtMs: job.nextRunAtMs ?? null };
+    },
+  });
+}
+
 /** The agent tools as a catalog shows them (their ports refuse: listing never acts). */
 export function catalogAgentTools(): ToolDefinition[] {
   const refuse = async (): Promise<never> => {
@@ -101,5 +172,7 @@ export function catalogAgentTools(): ToolDefinition[] {
   return [
     createSessionsSendTool({ from: '', runId: '', port: { enqueue: refuse } }),
     createMemoryTool({ agentId: 'main', port: { get: refuse, set: refuse, delete: refuse, list: refuse } }),
+    createMessageTool({ runId: '', port: { send: refuse } }),
+    createCronTool({ sessionKey: '', agentId: 'main', port: { add: refuse, list: refuse, remove: refuse } }),
   ] as ToolDefinition[];
 }

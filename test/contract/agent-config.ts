@@ -15,6 +15,8 @@ export function agentModelsConfig(baseUrl: string, oauthOrigin = OAUTH_FAKE_ORIG
       'fake-mem-get': { baseUrl, keyless: true, headers: calls([{ name: 'memory', arguments: { action: 'get', key: 'favourite-colour' } }]) },
       'fake-send': { baseUrl, keyless: true, headers: calls([{ name: 'sessions_send', arguments: { sessionKey: INBOX_SESSION, message: 'status report please' } }]) },
       'fake-oauth': { baseUrl, models: ['echo'], apiKeyEnv: ['FAKE_OAUTH_UNSET_KEY'], oauth: { deviceAuthorizationUrl: `${oauthOrigin}/device/code`, tokenUrl: `${oauthOrigin}/token`, clientId: 'edgeclaw-test', pkce: true } },
+      'fake-cron': { baseUrl, keyless: true, headers: calls([{ name: 'cron', arguments: { action: 'add', name: 'standup', schedule: { kind: 'cron', expr: '0 9 * * 1-5', tz: 'Europe/Berlin' }, message: 'time for standup' } }]) },
+      'fake-message': { baseUrl, keyless: true, headers: calls([{ name: 'message', arguments: { channel: 'telegram', to: '424242', text: 'hello from the agent' } }]) },
       'fake-vt': { baseUrl, keyless: true, headers: calls([{ name: 'web_fetch', arguments: { url: MALICIOUS_URL } }]) },
     },
   };

@@ -235,6 +235,31 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       admin.ws.close(1000);
     });
 
+    it('schedules a job in its own session with the cron tool; the scheduler lists it', async () => {
+      const h = harness();
+      const session = uniqueSession('cron');
+      await useModel(h, session, 'fake-cron/tools:1');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'remind me of standup' }) });
+      const out = await waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the cron run to finish');
+      const id = /"id":"([^"]+)"/.exec(out ?? '')?.[1];
+      expect(out, out).toMatch(/^done: \{"ok":true,"id":"/);
+      const admin = await operator(h, ['operator.admin']);
+      const jobs = (await admin.req('cron.list', { includeDisabled: true })).payload.jobs as { id: string; sessionTarget: string; payload: { message: string } }[];
+      expect(jobs.find((j) => j.id === id)).toMatchObject({ sessionTarget: `session:${session}`, payload: { message: 'time for standup' } });
+      expect((await admin.req('cron.remove', { id })).ok).toBe(true);
+      admin.ws.close(1000);
+    });
+
+    it('sends through the gateway with the message tool (an unknown account is refused clearly)', async () => {
+      const h = harness();
+      const session = uniqueSession('message');
+      await useModel(h, session, 'fake-message/tools:1');
+      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'tell them hello' }) });
+      const out = await waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the message run to finish');
+      // Neither host configures a Telegram account for this suite's default: `send` answers why.
+      expect(out).toMatch(/^done: \{"ok":(?:false,"error":\{"code":"tool_error","message":".*telegram|true,"status":"ok")/i);
+    });
+
     it('withholds a tool result that carries a prompt injection before it reaches the model', async () => {
       const h = harness();
       const session = uniqueSession('inject');

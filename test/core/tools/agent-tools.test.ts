@@ -41,3 +41,34 @@ describe('sessions_send', () => {
     await expect(tool.run({ sessionKey: 'agent:main:b', message: 'hi' }, ctx('c'))).rejects.toThrow('not queued: queue full');
   });
 });
+
+describe('message and cron tools', () => {
+  const ctx = (callId: string) => ({ signal: new AbortController().signal, callId });
+  it('message sends with the run and call as idempotency key, at most MESSAGE_PER_RUN per run', async () => {
+    const { createMessageTool, MESSAGE_PER_RUN } = await import('../../../src/tools/agent-tools.ts');
+    const keys: string[] = [];
+    const tool = createMessageTool({ runId: 'r9', port: { send: async (p) => (keys.push(p.idempotencyKey), { runId: p.idempotencyKey, status: 'ok', channel: p.channel ?? 'telegram', to: p.to, chunks: 1 }) } });
+    for (let i = 0; i < MESSAGE_PER_RUN; i++) expect(await tool.run({ channel: 'telegram', to: '1', text: 'hi' }, ctx(`c${i}`))).toMatchObject({ ok: true, chunks: 1 });
+    await expect(tool.run({ channel: 'telegram', to: '1', text: 'hi' }, ctx('cx'))).rejects.toThrow(`at most ${MESSAGE_PER_RUN} messages per run`);
+    expect(keys[0]).toBe('message:r9:c0');
+  });
+
+  it('cron only shows and removes jobs of its own session', async () => {
+    const { createCronTool } = await import('../../../src/tools/agent-tools.ts');
+    const jobs: Array<Record<string, unknown>> = [{ id: 'other', name: 'x', sessionTarget: 'session:agent:main:other', schedule: { kind: 'every', everyMs: 1000 } }];
+    const tool = createCronTool({
+      sessionKey: 'agent:main:me',
+      agentId: 'main',
+      port: {
+        add: async (spec) => { const j = { ...spec, id: `j${jobs.length}` }; jobs.push(j); return j as never; },
+        list: async () => jobs as never,
+        remove: async (id) => jobs.splice(jobs.findIndex((j) => j.id === id), 1).length === 1,
+      },
+    });
+    const added = (await tool.run({ action: 'add', name: 'n', schedule: { kind: 'every', everyMs: 60_000 }, message: 'ping' }, ctx('a'))) as { id: string };
+    expect(jobs.at(-1)).toMatchObject({ sessionTarget: 'session:agent:main:me', payload: { kind: 'agentTurn', message: 'ping' } });
+    expect(((await tool.run({ action: 'list' }, ctx('l'))) as { jobs: { id: string }[] }).jobs.map((j) => j.id)).toEqual([added.id]);
+    await expect(tool.run({ action: 'remove', id: 'other' }, ctx('r'))).rejects.toThrow('no job other in this conversation');
+    expect(await tool.run({ action: 'remove', id: added.id }, ctx('r2'))).toEqual({ ok: true, removed: true });
+  });
+});
