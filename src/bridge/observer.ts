@@ -41,7 +41,7 @@ export function createObserver(ctx: BridgeContext, o: ObserverOptions): Observer
   function noteText(a: ObservedAction, v: ObservedVerdict): string {
     const rules = summarizeReasons(v.reasons).map((r) => r.rule).slice(0, 6).join(', ') || 'policy';
     const what = a.kind === 'tool_call' ? `tool call \`${a.tool}\`` : 'inbound message';
-    return `edgeclaw Defender blocked this ${what} (score ${v.score}; ${rules}).${a.kind === 'tool_call' || canAbort ? ' The run was stopped.' : ''}`;
+    return `edgeclaw Defender blocked this ${what} (score ${v.score}; ${rules}).${o.onBlock === 'abort' && canAbort ? ' The run was stopped.' : ''}`;
   }
 
   async function respond(a: ObservedAction, v: ObservedVerdict): Promise<Pick<BridgeAuditRecord, 'response' | 'outcome' | 'error'>> {

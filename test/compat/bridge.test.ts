@@ -41,7 +41,7 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
   for (;;) {
     const v = fn();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- gateway ---\n${gatewayLog.slice(-3000)}\n--- bridge ---\n${bridgeOut.slice(-3000)}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- gateway ---\n${gatewayLog.slice(-3000)}\n--- bridge ---\n${bridgeOut.slice(-3000)}\n--- audit ---\n${JSON.stringify(audit()).slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -64,7 +64,7 @@ async function startGateway(): Promise<void> {
     g.stdout!.setEncoding('utf8').on('data', (d: string) => (gatewayLog = (gatewayLog + d).slice(-200_000)));
     g.stderr!.setEncoding('utf8').on('data', (d: string) => (gatewayLog = (gatewayLog + d).slice(-200_000)));
     const exitedEarly = () => g.exitCode !== null || g.signalCode !== null;
-    await until('openclaw gateway ready (or exited)', () => /\[gateway\] ready/.test(gatewayLog) || exitedEarly(), 180_000);
+    await until('openclaw gateway ready (or exited)', () => /\[gateway\] ready/.test(gatewayLog) || exitedEarly(), 300_000);
     if (!exitedEarly()) return;
     if (attempt >= 3) throw new Error(`openclaw gateway exited during start-up ${attempt} times:\n${gatewayLog.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 2000));
@@ -219,8 +219,8 @@ describe('edgeclaw bridge against the real openclaw gateway', () => {
     expect(ack).toMatchObject({ runId: 'bridge-run-1' });
     const records = await until('prompt and tool_call records', () => {
       const a = audit();
-      return a.some((r) => r.kind === 'prompt') && a.some((r) => r.kind === 'tool_call' && r.outcome !== 'observed') && a;
-    }, 120_000);
+      return a.some((r) => r.kind === 'prompt') && a.some((r) => r.kind === 'tool_call') && a;
+    }, 240_000);
     expect(records.find((r) => r.kind === 'prompt')).toMatchObject({ sessionKey: 'agent:main:main', summary: 'please tidy up my home directory', action: 'allow', outcome: 'observed' });
     expect(records.find((r) => r.kind === 'tool_call')).toMatchObject({
       sessionKey: 'agent:main:main', runId: 'bridge-run-1', tool: 'exec', summary: 'exec rm -rf ~', action: 'block', response: 'abort', outcome: 'aborted',
@@ -230,7 +230,7 @@ describe('edgeclaw bridge against the real openclaw gateway', () => {
     // The note is in the session's transcript, visible to every OpenClaw client.
     const history = await withOperator((req) => req('chat.history', { sessionKey: 'main', limit: 50 }));
     expect(JSON.stringify(history.messages)).toContain('edgeclaw Defender blocked this tool call `exec`');
-  }, 200_000);
+  }, 300_000);
 
   it('reconnects after the gateway is killed and restarted, and keeps deciding', async () => {
     const before = status().counters.connects;

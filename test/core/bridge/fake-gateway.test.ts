@@ -132,7 +132,7 @@ describe('bridge against a fake gateway: observed tool calls and messages', () =
     const notes = fake.called('chat.inject');
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatchObject({ sessionKey: 'agent:main:main', label: 'edgeclaw' });
-    expect(String(notes[0]!.message)).toMatch(/blocked this tool call `exec`.*fs\.rm_recursive_root_or_home/);
+    expect(String(notes[0]!.message)).toMatch(/blocked this tool call `exec`.*fs\.rm_recursive_root_or_home.*The run was stopped\.$/);
     expect(String(notes[0]!.message)).not.toContain('rm -rf');
     expect(bridge.status().counters).toMatchObject({ duplicates: 1, aborts: 1, notes: 1, badFrames: 0 });
     expect(bridge.status().kinds.tool_call).toEqual({ seen: 2, allow: 1, review: 0, block: 1 });
@@ -225,5 +225,6 @@ describe('bridge against a fake gateway: observed tool calls and messages', () =
     expect(audit[0]).toMatchObject({ action: 'block', response: 'note', outcome: 'noted' });
     expect(fake.called('chat.abort')).toEqual([]);
     expect(fake.called('chat.inject')).toHaveLength(1);
+    expect(String(fake.called('chat.inject')[0]!.message)).not.toContain('stopped');
   });
 });
