@@ -1,7 +1,8 @@
 // Bridge mode against the REAL openclaw gateway (cached install, temp HOME): edgeclaw denies `rm -rf ~`,
 // allows `ls`, audits both; judges a real agent run (OpenClaw's model provider is our fake OpenAI server, whose
-// model calls `exec rm -rf ~`): the inbound message as a prompt, the tool call as blocked, answered with chat.abort
-// and a transcript note; survives a gateway kill + restart, and refuses a wrong token with exit 2.
+// model calls `exec rm -rf ~`, then hangs): the inbound message as a prompt, the tool call as blocked, answered with
+// chat.abort (the hanging model call is cancelled) and a transcript note; survives a gateway kill + restart, and
+// refuses a wrong token with exit 2.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -174,7 +175,8 @@ beforeAll(async () => {
       providers: {
         fake: {
           baseUrl: `http://127.0.0.1:${providerPort}/v1`, apiKey: 'fake-key', api: 'openai-completions',
-          headers: { 'x-fake-tool-calls': JSON.stringify([{ name: 'exec', arguments: { command: 'rm -rf ~' } }]) },
+          // After the tool call the model hangs, so the run is still active when the bridge aborts it.
+          headers: { 'x-fake-tool-calls': JSON.stringify([{ name: 'exec', arguments: { command: 'rm -rf ~' } }]), 'x-fake-after-tools': 'hang' },
           models: [{ id: 'tools:1', name: 'fake tools', reasoning: false, input: ['text'], cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, contextWindow: 128000, maxTokens: 4000 }],
         },
       },
@@ -226,7 +228,8 @@ describe('edgeclaw bridge against the real openclaw gateway', () => {
       sessionKey: 'agent:main:main', runId: 'bridge-run-1', tool: 'exec', summary: 'exec rm -rf ~', action: 'block', response: 'abort', outcome: 'aborted',
       reasons: [expect.objectContaining({ rule: 'command_guard:fs.rm_recursive_root_or_home' })],
     });
-    expect(provider.requests.length).toBeGreaterThan(0);
+    // chat.abort reached the model call: the hanging second step saw its client go away.
+    await until('model call aborted', () => provider.requests.some((r) => r.disconnected), 60_000);
     // The note is in the session's transcript, visible to every OpenClaw client.
     const history = await withOperator((req) => req('chat.history', { sessionKey: 'main', limit: 50 }));
     expect(JSON.stringify(history.messages)).toContain('edgeclaw Defender blocked this tool call `exec`');
