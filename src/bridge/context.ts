@@ -19,7 +19,10 @@ export interface BridgeContext {
   publish(): void;
 }
 
-/** True for the errors a dropped connection gives pending requests. */
+/**
+ * True for the errors a dropped connection gives pending requests.
+ * @example isDisconnect(new Error('connection closed')) // true
+ */
 export function isDisconnect(err: unknown): boolean {
   return err instanceof Error && /connection closed|not connected/.test(err.message);
 }

@@ -97,7 +97,10 @@ export function initialStatus(url: string): BridgeStatus {
   };
 }
 
-/** Adds a finished record to the counters and the last-decisions list. */
+/**
+ * Adds a finished record to the counters and the last-decisions list.
+ * @example countRecord(status, record); status.lastDecisions[0].id === record.id
+ */
 export function countRecord(st: BridgeStatus, r: BridgeAuditRecord): void {
   if (r.outcome === 'error') st.counters.errors++;
   if (r.resolution === 'deny') st.counters.denied++;
@@ -107,7 +110,10 @@ export function countRecord(st: BridgeStatus, r: BridgeAuditRecord): void {
   st.lastDecisions = [{ ts: r.ts, kind: r.kind, id: r.id, summary: r.summary.slice(0, 200), action: r.action, response, outcome: r.outcome }, ...st.lastDecisions].slice(0, LAST_DECISIONS);
 }
 
-/** Counts a Defender verdict for its kind (once per action, when it is decided). */
+/**
+ * Counts a Defender verdict for its kind (once per action, when it is decided).
+ * @example countVerdict(status, 'tool_call', 'block'); status.kinds.tool_call.block === 1
+ */
 export function countVerdict(st: BridgeStatus, kind: DecisionKind, action: Action): void {
   st.kinds[kind].seen++;
   st.kinds[kind][action]++;
