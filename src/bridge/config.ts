@@ -44,24 +44,25 @@ export const BridgeConfigSchema = z
       .string()
       .max(2048)
       .refine((u) => URL.canParse(u) && /^wss?:$/.test(new URL(u).protocol), 'expected a ws:// or wss:// URL')
-      .optional(),
+      .optional()
+      .describe('Node, bridge mode: the OpenClaw gateway to dial (`ws://` only to a loopback host unless `insecure`); unset = no bridge'),
     /** OpenClaw gateway token (a secret: never logged; env OPENCLAW_GATEWAY_TOKEN). */
-    token: z.string().min(1, 'expected a non-empty token').max(4096, 'expected at most 4096 characters').optional(),
+    token: z.string().min(1, 'expected a non-empty token').max(4096, 'expected at most 4096 characters').optional().describe('the OpenClaw gateway token (a secret, never logged); required with `url`'),
     /** Review-level exec approvals: `deny` after `reviewTimeoutMs`, or `wait` for a human. */
-    review: z.enum(['deny', 'wait'], { error: 'expected deny or wait' }).default(BRIDGE_DEFAULTS.review),
-    reviewTimeoutMs: int(0, 86_400_000).default(BRIDGE_DEFAULTS.reviewTimeoutMs),
+    review: z.enum(['deny', 'wait'], { error: 'expected deny or wait' }).default(BRIDGE_DEFAULTS.review).describe('review-level exec approvals: `deny` after `reviewTimeoutMs`, or `wait` for a human'),
+    reviewTimeoutMs: int(0, 86_400_000).default(BRIDGE_DEFAULTS.reviewTimeoutMs).describe('how long a review-level approval waits before the bridge denies it (`review: deny`)'),
     /** Cap of the jittered reconnect backoff (it starts at min(1 s, cap) and doubles). */
-    maxBackoffMs: int(100, 300_000).default(BRIDGE_DEFAULTS.maxBackoffMs),
+    maxBackoffMs: int(100, 300_000).default(BRIDGE_DEFAULTS.maxBackoffMs).describe('cap of the jittered reconnect backoff (doubling from 1 s, reset after 60 s connected)'),
     /** Ask only operator.read + operator.approvals (no admin: approvals of other connections, chat.abort and notes are unavailable). */
-    leastPrivilege: flag.default(BRIDGE_DEFAULTS.leastPrivilege),
+    leastPrivilege: flag.default(BRIDGE_DEFAULTS.leastPrivilege).describe('ask only `operator.read` + `operator.approvals` (no admin: fewer visible approvals, blocks only audited)'),
     /** Allow ws:// to a non-loopback host (the token then crosses the network in clear text). */
-    insecure: flag.default(BRIDGE_DEFAULTS.insecure),
+    insecure: flag.default(BRIDGE_DEFAULTS.insecure).describe('allow `ws://` to a non-loopback host (the token crosses the network in clear text)'),
     /** Blocked tool calls and inbound messages (seen after the fact): see ON_BLOCK. */
-    onBlock: z.enum(ON_BLOCK, { error: 'expected abort, note or log' }).default(BRIDGE_DEFAULTS.onBlock),
+    onBlock: z.enum(ON_BLOCK, { error: 'expected abort, note or log' }).default(BRIDGE_DEFAULTS.onBlock).describe('a blocked tool call or inbound message: `abort` (chat.abort + note), `note` (transcript note), `log` (audit + log only)'),
     /** Action ids remembered so a redelivered action is decided once (LRU beyond the cap). */
-    dedupeCap: int(16, 1_000_000).default(BRIDGE_DEFAULTS.dedupeCap),
+    dedupeCap: int(16, 1_000_000).default(BRIDGE_DEFAULTS.dedupeCap).describe('action ids remembered so a redelivered action is decided once (least recently used forgotten first)'),
     /** Observed actions waiting across all sessions; beyond it new ones are dropped (counted and logged). */
-    queueCap: int(1, 100_000).default(BRIDGE_DEFAULTS.queueCap),
+    queueCap: int(1, 100_000).default(BRIDGE_DEFAULTS.queueCap).describe('observed actions held at once across sessions; beyond it new ones are dropped, counted and logged'),
   })
   .superRefine((b, ctx) => {
     if (b.url === undefined) return;

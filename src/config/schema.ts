@@ -180,7 +180,8 @@ export const ConfigSchema = z.strictObject({
         .describe('Node: seconds between RSS/heap samples shown in `status` and `/metrics` (the last 120 are kept); `0` turns sampling off'),
     })
     .default({ memorySampleSecs: 30 }),
-  bridge: BridgeConfigSchema.default(BRIDGE_DEFAULTS).describe('Node: bridge mode, the Defender sidecar of an existing OpenClaw gateway (off until `url` is set; see README, Bridge mode)'),
+  /** Node: bridge mode, the Defender sidecar of an existing OpenClaw gateway (off until `url` is set; see README, Bridge mode). */
+  bridge: BridgeConfigSchema.default(BRIDGE_DEFAULTS),
 });
 
 /** A fully defaulted, validated config. */
