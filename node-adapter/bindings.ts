@@ -24,6 +24,7 @@ function varsFrom(config: Config): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
     if (name === 'EDGECLAW_GATEWAY_TOKEN') continue; // only ever passed on as a digest
+    if (path.startsWith('bridge.')) continue; // the bridge runs in the Node host, not in the app (and its token stays out of env)
     let cur: unknown = config;
     for (const part of path.split('.')) cur = (cur as Record<string, unknown>)[part];
     if (cur !== undefined) vars[name] = String(cur);

@@ -63,12 +63,20 @@ export function configFileFor(vars: Readonly<Record<string, string | undefined>>
 /** Reads and validates configuration. Throws ConfigError naming every bad key. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): LoadedConfig {
   const flags = flagsToEnv(argv);
-  const merged = { ...env, ...flags };
   const labels = Object.fromEntries(
     Object.entries(FLAGS)
       .filter(([, envName]) => envName in flags)
       .map(([flag, envName]) => [envName, `flag --${flag}`]),
   );
+  return loadConfigWith({ ...env, ...flags }, labels);
+}
+
+/**
+ * Reads the config file named by EDGECLAW_CONFIG in `merged` and validates it with `merged`'s env overrides;
+ * `labels` names where an override came from (e.g. `{ EDGECLAW_BRIDGE_URL: 'flag --url' }`) for error messages.
+ * @example loadConfigWith({ ...process.env, EDGECLAW_BRIDGE_URL: url }, { EDGECLAW_BRIDGE_URL: 'flag --url' }).config.bridge.url
+ */
+export function loadConfigWith(merged: Readonly<Record<string, string | undefined>>, labels: Readonly<Record<string, string>> = {}): LoadedConfig {
   const file = configFileFor(merged);
   let data: unknown = {};
   if (file) {

@@ -1,13 +1,16 @@
 /**
- * `edgeclaw start` (and `npm start` through main.ts): runs the gateway in the foreground. Exit codes: 0 clean stop,
- * 1 runtime failure (port in use, data dir locked), 2 invalid configuration or flags.
+ * `edgeclaw start` (and `npm start` through main.ts): runs the gateway in the foreground, and the bridge next to it
+ * when the config has a `bridge.url`. Exit codes: 0 clean stop, 1 runtime failure (port in use, data dir locked),
+ * 2 invalid configuration or flags.
  */
+import { bridgeEnabled } from '../src/bridge/config.ts';
 import { ConfigError, formatProblem } from '../src/config/schema.ts';
 import { createLogger } from '../src/log.ts';
 import { LogRing } from '../src/logs.ts';
 import { flagsToEnv, loadConfig } from './config.ts';
 import { createConfigFilePort } from './config-file-port.ts';
 import { startServer } from './server.ts';
+import { startNodeBridge, type NodeBridge } from './bridge-host.ts';
 
 /** Runs the server until SIGTERM/SIGINT; resolves to the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -65,9 +68,19 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 1;
   }
   const running = server;
+  // Bridge mode: the Defender sidecar of an OpenClaw gateway, in this process. A refused connect (wrong token,
+  // missing scope) stops only the bridge: the gateway keeps serving, and the error is logged and in the status file.
+  let bridge: NodeBridge | null = null;
+  const bridgeConfig = loaded.config.bridge;
+  if (bridgeEnabled(bridgeConfig)) {
+    bridge = startNodeBridge(bridgeConfig, loaded.config.dataDir, log.child({ component: 'bridge' }), {
+      onFatal: (err) => process.stderr.write(`edgeclaw: bridge stopped: ${err.message}\n`),
+    });
+  }
   return new Promise<number>((resolve) => {
     onSignal = (signal) => {
       log.info('stopping', { signal });
+      bridge?.close();
       running.close().then(
         () => resolve(0),
         (err: unknown) => {

@@ -89,9 +89,9 @@ export class OperatorConnection {
     if (this.#state === 'idle') this.#open();
   }
 
-  /** Closes for good (no reconnect). */
+  /** Closes for good (no reconnect). A failed connection stays `failed`, so its status keeps the reason. */
   stop(): void {
-    this.#setState('stopped');
+    if (this.#state !== 'failed') this.#setState('stopped');
     this.#teardown();
     this.#socket?.close(1000, 'bridge stopping');
     this.#socket = null;

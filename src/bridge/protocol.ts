@@ -7,8 +7,8 @@ import { PROTOCOL_VERSION } from '../gateway/frames.ts';
 export const BRIDGE_SCOPES = ['operator.read', 'operator.approvals', 'operator.admin'] as const;
 /** Least-privilege scopes: only approvals not bound to another requester's connection or device are visible. */
 export const BRIDGE_SCOPES_MINIMAL = ['operator.read', 'operator.approvals'] as const;
-/** The client capability that makes the gateway deliver `exec.approval.*` events to us. */
-export const BRIDGE_CAPS = ['exec-approvals'] as const;
+/** Client caps: `exec-approvals` delivers `exec.approval.*` events; `tool-events` delivers agent tool streams of runs we are registered for. */
+export const BRIDGE_CAPS = ['exec-approvals', 'tool-events'] as const;
 
 /** An error shape as clients read it (open: servers add fields over time). */
 export const ClientErrorShapeSchema = z.looseObject({

@@ -11,6 +11,7 @@ import { SlackConfigSchema } from '../channels/slack/config.ts';
 import { WhatsAppConfigSchema } from '../channels/whatsapp/config.ts';
 import { DiscordConfigSchema } from '../channels/discord/config.ts';
 import { SignalConfigSchema } from '../channels/signal/config.ts';
+import { BRIDGE_DEFAULTS, BridgeConfigSchema } from '../bridge/config.ts';
 
 const port = z.coerce
   .number({ error: 'expected an integer port between 0 and 65535' })
@@ -179,6 +180,8 @@ export const ConfigSchema = z.strictObject({
         .describe('Node: seconds between RSS/heap samples shown in `status` and `/metrics` (the last 120 are kept); `0` turns sampling off'),
     })
     .default({ memorySampleSecs: 30 }),
+  /** Node: bridge mode, the Defender sidecar of an existing OpenClaw gateway (off until `url` is set; see README, Bridge mode). */
+  bridge: BridgeConfigSchema.default(BRIDGE_DEFAULTS),
 });
 
 /** A fully defaulted, validated config. */
@@ -226,6 +229,14 @@ export const ENV_OVERRIDES = {
   EDGECLAW_PAIRING_PENDING_CAP: 'pairing.pendingCap',
   EDGECLAW_PAIRING_REPLY_INTERVAL_MS: 'pairing.replyIntervalMs',
   EDGECLAW_PAIRING_APPROVED_CAP: 'pairing.approvedCap',
+  EDGECLAW_BRIDGE_URL: 'bridge.url',
+  OPENCLAW_GATEWAY_TOKEN: 'bridge.token',
+  EDGECLAW_BRIDGE_REVIEW: 'bridge.review',
+  EDGECLAW_BRIDGE_REVIEW_TIMEOUT_MS: 'bridge.reviewTimeoutMs',
+  EDGECLAW_BRIDGE_MAX_BACKOFF_MS: 'bridge.maxBackoffMs',
+  EDGECLAW_BRIDGE_LEAST_PRIVILEGE: 'bridge.leastPrivilege',
+  EDGECLAW_BRIDGE_INSECURE: 'bridge.insecure',
+  EDGECLAW_BRIDGE_ON_BLOCK: 'bridge.onBlock',
 } as const satisfies Record<string, string>;
 
 /** One problem found in config input, phrased for a person: which key, what value, what was expected. */

@@ -5,7 +5,9 @@
 //   echo                 streams "echo: <last user text>"        text:<words>   streams <words>
 //   tools:<n>            tool calls for the first n assistant steps of the conversation, then
 //                        "done: <tool results joined by ' | '>"; calls from header x-fake-tool-calls
-//                        (JSON [{name, arguments}]) or one `echo` call {text:"step <k>"}
+//                        (JSON [{name, arguments}]) or one `echo` call {text:"step <k>"}; with header
+//                        x-fake-after-tools: hang, the step after the last tool call hangs instead (a run that
+//                        stays active until the client aborts it)
 //   status:<code>[:<s>]  answers <code> with an OpenAI error body (Retry-After: <s> if given)
 //   flaky:<n>[:<code>[:<s>]]  the first n requests for this exact model answer <code> (default 500), then echo
 //   malformed            a 200 event stream whose data is not JSON     garbage  a 200 JSON body that is not JSON
@@ -98,8 +100,14 @@ export function createFakeOpenAI() {
         return sse(entry, [delta({ content: 'x' }), { error: { message: 'upstream overloaded', code: 'overloaded' } }], crlf);
       case 'text':
         return sse(entry, textChunks(a1 ?? '', body), crlf);
-      case 'tools':
-        return sse(entry, toolStep(body, Number(a1 ?? 1), c.req.header('x-fake-tool-calls')), crlf);
+      case 'tools': {
+        const steps = Number(a1 ?? 1);
+        if (c.req.header('x-fake-after-tools') === 'hang' && toolStepsDone(body) >= steps) {
+          await hang(signal, entry);
+          return errorResponse(504);
+        }
+        return sse(entry, toolStep(body, steps, c.req.header('x-fake-tool-calls')), crlf);
+      }
       default:
         return sse(entry, textChunks(`echo: ${lastUserText(body)}`, body), crlf);
     }
@@ -139,9 +147,13 @@ function lastUserText(body: FakeBody): string {
   return user?.content ?? '';
 }
 
+function toolStepsDone(body: FakeBody): number {
+  return body.messages.filter((m) => m.role === 'assistant' && m.tool_calls?.length).length;
+}
+
 function toolStep(body: FakeBody, steps: number, header: string | undefined): Record<string, unknown>[] {
   const after = body.messages;
-  const done = after.filter((m) => m.role === 'assistant' && m.tool_calls?.length).length;
+  const done = toolStepsDone(body);
   if (done >= steps) {
     const results = after.filter((m) => m.role === 'tool').map((m) => m.content);
     return textChunks(`done: ${results.join(' | ')}`, body);

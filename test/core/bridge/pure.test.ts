@@ -63,9 +63,9 @@ describe('decision mapping', () => {
 });
 
 describe('protocol helpers', () => {
-  it('connects as gateway-client in backend mode with exec-approvals caps', () => {
+  it('connects as gateway-client in backend mode with exec-approvals and tool-events caps', () => {
     expect(connectParams('T', { version: '1', platform: 'linux', instanceId: 'i' }, ['operator.approvals'])).toMatchObject({
-      minProtocol: 4, maxProtocol: 4, role: 'operator', caps: ['exec-approvals'], scopes: ['operator.approvals'], auth: { token: 'T' },
+      minProtocol: 4, maxProtocol: 4, role: 'operator', caps: ['exec-approvals', 'tool-events'], scopes: ['operator.approvals'], auth: { token: 'T' },
       client: { id: 'gateway-client', mode: 'backend' },
     });
   });
