@@ -4,7 +4,7 @@
  * so `edgeclaw bridge status` reads the same files either way.
  */
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import {
@@ -13,6 +13,8 @@ import {
 } from '../src/bridge/index.ts';
 import type { Logger } from '../src/log.ts';
 import { EDGECLAW_VERSION } from '../src/version.ts';
+import { PolicyHolder } from '../src/defender/active-policy.ts';
+import type { DefenderPolicy } from '../src/defender/types.ts';
 
 /** Audit file cap: past this the file is rotated once to audit.jsonl.1 (so at most ~2x on disk). */
 export const AUDIT_MAX_BYTES = 10 * 1024 * 1024;
@@ -62,10 +64,34 @@ export interface NodeBridge {
 }
 
 /**
+ * The policy the bridge decides with: the signed bundle of `EDGECLAW_POLICY_BUNDLE(_FILE)` verified against
+ * `EDGECLAW_POLICY_TRUST(_FILE)` like the gateway's, or the built-in default (a rejected bundle is logged and
+ * the default stays in force).
+ * @example startNodeBridge(cfg, dataDir, log, { policy: await bridgePolicy(process.env, log) })
+ */
+export async function bridgePolicy(env: NodeJS.ProcessEnv, log: Logger): Promise<DefenderPolicy> {
+  const read = (name: 'EDGECLAW_POLICY_BUNDLE' | 'EDGECLAW_POLICY_TRUST'): string | undefined => {
+    if (env[name]) return env[name];
+    const file = env[`${name}_FILE`];
+    if (!file) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      log.error('bridge: policy file unreadable; the built-in policy stays in force', { file, err: String(err) });
+      return undefined;
+    }
+  };
+  const active = await new PolicyHolder().apply(read('EDGECLAW_POLICY_BUNDLE'), read('EDGECLAW_POLICY_TRUST'));
+  if (active.error) log.warn('bridge: policy bundle rejected; previous or built-in policy in force', { code: active.error.code, error: active.error.message });
+  else if (active.bundleVersion !== null) log.info('bridge: signed policy bundle active', { bundleVersion: active.bundleVersion, policyId: active.policyId });
+  return active.policy;
+}
+
+/**
  * Starts a bridge for a validated `bridge` config section, writing audit and status under `dataDir`.
  * @example const b = startNodeBridge(config.bridge, config.dataDir, log, { onFatal: (e) => exit(2) }); … b.close()
  */
-export function startNodeBridge(cfg: EnabledBridgeConfig, dataDir: string, log: Logger, opts: { onFatal?(err: BridgeFatalError): void; socket?: SocketFactory } = {}): NodeBridge {
+export function startNodeBridge(cfg: EnabledBridgeConfig, dataDir: string, log: Logger, opts: { onFatal?(err: BridgeFatalError): void; socket?: SocketFactory; policy?: DefenderPolicy } = {}): NodeBridge {
   const paths = bridgePaths(dataDir);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   let latest: BridgeStatus | null = null;
@@ -84,6 +110,7 @@ export function startNodeBridge(cfg: EnabledBridgeConfig, dataDir: string, log: 
   };
   const bridge = createBridge({
     url: cfg.url, token: cfg.token, socket: opts.socket ?? wsSocket, log,
+    ...(opts.policy ? { policy: opts.policy } : {}),
     identity: { version: EDGECLAW_VERSION, platform: process.platform, instanceId: randomUUID() },
     review: { mode: cfg.review, timeoutMs: cfg.reviewTimeoutMs },
     scopes: cfg.leastPrivilege ? BRIDGE_SCOPES_MINIMAL : BRIDGE_SCOPES,

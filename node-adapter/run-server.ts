@@ -10,7 +10,7 @@ import { LogRing } from '../src/logs.ts';
 import { flagsToEnv, loadConfig } from './config.ts';
 import { createConfigFilePort } from './config-file-port.ts';
 import { startServer } from './server.ts';
-import { startNodeBridge, type NodeBridge } from './bridge-host.ts';
+import { bridgePolicy, startNodeBridge, type NodeBridge } from './bridge-host.ts';
 
 /** Runs the server until SIGTERM/SIGINT; resolves to the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -73,7 +73,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   let bridge: NodeBridge | null = null;
   const bridgeConfig = loaded.config.bridge;
   if (bridgeEnabled(bridgeConfig)) {
-    bridge = startNodeBridge(bridgeConfig, loaded.config.dataDir, log.child({ component: 'bridge' }), {
+    const bridgeLog = log.child({ component: 'bridge' });
+    bridge = startNodeBridge(bridgeConfig, loaded.config.dataDir, bridgeLog, {
+      policy: await bridgePolicy(env, bridgeLog),
       onFatal: (err) => process.stderr.write(`edgeclaw: bridge stopped: ${err.message}\n`),
     });
   }

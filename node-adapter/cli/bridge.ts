@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { bridgeEnabled, DECISION_KINDS, type BridgeStatus } from '../../src/bridge/index.ts';
 import { ConfigError, formatProblem } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
-import { bridgePaths, startNodeBridge } from '../bridge-host.ts';
+import { bridgePaths, bridgePolicy, startNodeBridge } from '../bridge-host.ts';
 import { loadConfigWith } from '../config.ts';
 
 const USAGE = `usage: edgeclaw bridge [--url ws://host:port] [--token T] [--config FILE] [--data-dir D] [--review deny|wait]
@@ -117,6 +117,7 @@ export async function bridgeMain(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const log = createLogger(config.logLevel, { component: 'bridge' });
 
+  const policy = await bridgePolicy(env, log);
   return new Promise<number>((done) => {
     const finish = (code: number) => {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
@@ -124,6 +125,7 @@ export async function bridgeMain(argv: readonly string[], env: NodeJS.ProcessEnv
       done(code);
     };
     const running = startNodeBridge(b, config.dataDir, log, {
+      policy,
       onFatal(err) {
         process.stderr.write(`edgeclaw bridge: ${err.message}\n`);
         finish(2);
