@@ -37,6 +37,27 @@ export function telegramCommandServices(env: Env, account: TelegramAccount, api:
       const { storeProviderKey } = await import('../../providers/stored-keys.ts');
       await storeProviderKey(env.DB, provider, key, by);
     },
+    oauth: {
+      async providers() {
+        const [{ resolveModels }, { ProvidersConfigSchema }] = await Promise.all([import('../../providers/resolve.ts'), import('../../providers/config.ts')]);
+        const cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
+        const withLogin = [...resolveModels(cfg, env as unknown as Record<string, string | undefined>).providers.values()].filter((p) => p.oauth);
+        const logged = new Set((await env.GATEWAY.getByName('main').oauthList()).map((l) => l.provider));
+        return withLogin.map((p) => ({ provider: p.id, loggedIn: logged.has(p.id) }));
+      },
+      async start(provider) {
+        const [{ resolveModels }, { ProvidersConfigSchema }] = await Promise.all([import('../../providers/resolve.ts'), import('../../providers/config.ts')]);
+        const cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
+        const p = resolveModels(cfg, env as unknown as Record<string, string | undefined>).providers.get(provider);
+        if (!p?.oauth) return { error: `provider "${provider}" has no device login (/auth providers lists those that do)` };
+        try {
+          return await env.GATEWAY.getByName('main').oauthStart(p.id, p.oauth);
+        } catch (err) {
+          return { error: String((err as Error).message ?? err).slice(0, 300) };
+        }
+      },
+      poll: (loginId) => env.GATEWAY.getByName('main').oauthPoll(loginId),
+    },
     async deleteMessage(chatId, messageId) {
       try {
         return await api.deleteMessage(chatId, Number(messageId));

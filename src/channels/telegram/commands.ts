@@ -5,7 +5,7 @@
  */
 import type { InboundEnvelope, SessionControl } from '../envelope.ts';
 import { QUEUE_MODES } from '../../scheduler/types.ts';
-import { modelCommand, parseSetApiKey, setCommand, type CommandServices } from './model-commands.ts';
+import { authCommand, modelCommand, parseSetApiKey, setCommand, type CommandServices } from './model-commands.ts';
 
 export type { CommandServices } from './model-commands.ts';
 
@@ -50,6 +50,7 @@ const HELP = [
   `/queue <${QUEUE_MODES.join('|')}|default> – what new messages do while an answer runs`,
   '/model list [provider] – available models; /model <provider>/<model> – use one in this chat',
   '/set api key <provider> <key> – owner only, in a direct message (the message is deleted)',
+  '/auth providers | start <provider> | wait <login id> – owner only: log a provider in with a device code',
 ].join('\n');
 
 /** Context of one command. */
@@ -136,9 +137,11 @@ export async function runCommand(cmd: ParsedCommand, ctx: CommandContext): Promi
         }),
       );
     }
-    case 'auth':
-      // No OAuth device flow (auth.oauth.*) exists on this gateway yet.
-      return reply('OAuth login (/auth) is not available yet. Use /set api key <provider> <key> in a direct message instead.');
+    case 'auth': {
+      const services = ctx.services;
+      if (!services) return reply('Provider login is not available here.');
+      return reply(await authCommand(cmd.args, ctx.envelope, services).catch(() => 'Provider login is unavailable right now; please try again later.'));
+    }
     default:
       return { kind: 'forward' };
   }

@@ -26,6 +26,53 @@ export interface CommandServices {
   storeApiKey(provider: string, key: string, by: string): Promise<void>;
   /** Deletes a chat message; false when Telegram refused (e.g. too old, or no rights in a group). */
   deleteMessage(chatId: string, messageId: string): Promise<boolean>;
+  /** OAuth device logins through the gateway (`/auth`); absent = not available here. */
+  readonly oauth?: OAuthCommandPort;
+}
+
+/** What `/auth` needs: the gateway's device-login operations. */
+export interface OAuthCommandPort {
+  providers(): Promise<Array<{ provider: string; loggedIn: boolean }>>;
+  start(provider: string): Promise<{ loginId: string; userCode: string; verificationUri: string; verificationUriComplete?: string; expiresAt: number } | { error: string }>;
+  poll(loginId: string): Promise<{ status: string; provider: string; message?: string } | null>;
+}
+
+const AUTH_USAGE = 'Usage: /auth providers – which providers log in by device code\n/auth start <provider> – get a code to confirm in your browser\n/auth wait <login id> – check whether the login went through';
+
+/**
+ * `/auth providers|start|wait`: device-code login of a provider (owner only, in a direct message).
+ * @example await authCommand('start qwen-portal', envelope, services)
+ */
+export async function authCommand(args: string, envelope: InboundEnvelope, services: CommandServices): Promise<string> {
+  if (envelope.chat.kind !== 'dm') return 'Provider logins work only in a direct message with the bot.';
+  if (!(await services.isOwner(envelope.sender))) return 'Only the owner of this bot can log providers in.';
+  const oauth = services.oauth;
+  if (!oauth) return 'Provider login is not available on this gateway.';
+  const [action = '', target = ''] = args.trim().split(/\s+/);
+  switch (action.toLowerCase()) {
+    case 'providers': {
+      const list = await oauth.providers();
+      if (list.length === 0) return 'No configured provider logs in by device code.';
+      return ['Providers with device login:', ...list.map((p) => `${p.provider}: ${p.loggedIn ? 'logged in' : 'not logged in'}`)].join('\n');
+    }
+    case 'start': {
+      if (!target) return AUTH_USAGE;
+      const r = await oauth.start(services.normalizeProvider(target));
+      if ('error' in r) return `Could not start the login: ${r.error}`;
+      const url = r.verificationUriComplete ?? r.verificationUri;
+      return [`Open ${url}`, `and confirm the code ${r.userCode} (valid until ${new Date(r.expiresAt).toISOString().slice(11, 16)} UTC).`, `Then send: /auth wait ${r.loginId}`].join('\n');
+    }
+    case 'wait': {
+      if (!/^[0-9a-f-]{36}$/i.test(target)) return AUTH_USAGE;
+      const r = await oauth.poll(target);
+      if (!r) return 'No such login (it may have expired); start again with /auth start <provider>.';
+      if (r.status === 'ok') return `Logged in to ${r.provider}. Its models can be used now (/model list ${r.provider}).`;
+      if (r.status === 'pending') return `Still waiting for you to confirm the code. Send /auth wait ${target} again after confirming.`;
+      return `The login did not go through (${r.status}${r.message ? `: ${r.message}` : ''}). Start again with /auth start ${r.provider}.`;
+    }
+    default:
+      return AUTH_USAGE;
+  }
 }
 
 const LIST_MAX = 120;

@@ -124,8 +124,27 @@ describe('/model', () => {
     expect(s.log).toEqual(['model sk openai/gpt-5.3', 'model sk openai/gpt-5-mini', 'model sk groq/llama-3.3-70b', 'model sk openai/gpt-9', 'model sk null']);
   });
 
-  it('answers /auth with a clear not-available message and /help lists the new commands', async () => {
-    expect(await run('/auth start kimi')).toMatch(/not available yet/);
-    expect(await run('/help')).toMatch(/\/model list \[provider\][\s\S]*\/set api key <provider> <key>/);
+  it('answers /auth without a login port clearly, and /help lists the commands', async () => {
+    expect(await run('/auth start kimi')).toMatch(/not available on this gateway/);
+    expect(await run('/help')).toMatch(/\/model list \[provider\][\s\S]*\/set api key <provider> <key>[\s\S]*\/auth providers/);
+  });
+
+  it('/auth lists, starts and checks a device login for the owner in a DM only', async () => {
+    const polls: string[] = [];
+    const oauth = {
+      providers: async () => [{ provider: 'qwen-portal', loggedIn: false }],
+      start: async (p: string) => (p === 'qwen-portal' ? { loginId: '00000000-0000-4000-8000-000000000001', userCode: 'ABCD-1234', verificationUri: 'https://idp.example/activate', expiresAt: Date.UTC(2030, 0, 1, 12, 30) } : { error: `provider "${p}" has no device login` }),
+      poll: async (id: string) => (polls.push(id), polls.length === 1 ? { status: 'pending', provider: 'qwen-portal' } : { status: 'ok', provider: 'qwen-portal' }),
+    };
+    const s = { ...services(), oauth };
+    expect(await run('/auth providers', s)).toBe('Providers with device login:\nqwen-portal: not logged in');
+    expect(await run('/auth start qwen-portal', s)).toBe('Open https://idp.example/activate\nand confirm the code ABCD-1234 (valid until 12:30 UTC).\nThen send: /auth wait 00000000-0000-4000-8000-000000000001');
+    expect(await run('/auth start nothing', s)).toMatch(/^Could not start the login: provider "nothing" has no device login/);
+    expect(await run('/auth wait 00000000-0000-4000-8000-000000000001', s)).toMatch(/^Still waiting/);
+    expect(await run('/auth wait 00000000-0000-4000-8000-000000000001', s)).toMatch(/^Logged in to qwen-portal/);
+    expect(await run('/auth wait nope', s)).toMatch(/^Usage: \/auth providers/);
+    expect(await run('/auth', s)).toMatch(/^Usage/);
+    expect(await run('/auth providers', { ...services(false), oauth })).toBe('Only the owner of this bot can log providers in.');
+    expect(await run('/auth providers', s, envelope({ chat: { kind: 'group', id: '-100' } }))).toBe('Provider logins work only in a direct message with the bot.');
   });
 });
