@@ -6,16 +6,20 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { readVerneed, compareVersions } from '../../scripts/elf-verneed.mjs';
 import { resolveModels } from '../../src/providers/resolve.ts';
+import { modelsUrl } from '../../src/providers/url.ts';
+import { resolveTelegramAccounts } from '../../src/channels/telegram/config.ts';
 import { adminTokenFile } from '../data-dir.ts';
 import { EXIT, EXIT_HELP, PROCESS_IO, UsageError, emit, guard, parseFlags, wantsJson, type Io } from './common.ts';
 import { DEPLOYMENT_FLAGS, fileFacts, inspectConfig, localBase, octal } from './host-checks.ts';
 import type { Command } from './index.ts';
 import type { Config } from '../../src/config/schema.ts';
 
-const USAGE = `usage: edgeclaw doctor [--config FILE] [--host H] [--port P] [--data-dir DIR] [--json]
+const USAGE = `usage: edgeclaw doctor [--config FILE] [--host H] [--port P] [--data-dir DIR] [--offline] [--json]
 
 Checks: config, data dir (exists, 0700), token file (0600), port (free or our server answering /healthz),
-glibc floor (Ubuntu 20.04: 2.31), providers. Each prints ok | warn | fail and how to fix it.
+glibc floor (Ubuntu 20.04: 2.31), providers; and over the network (skipped with --offline): the primary
+provider answers GET /models with its key, every Telegram bot answers getMe. Each prints ok | warn | fail
+and how to fix it (a refused key or bot token fails; an unreachable host warns).
 
 ${EXIT_HELP} Any failed check exits 1; a usage error exits 2.`;
 
@@ -96,6 +100,56 @@ function providersCheck(config: Config, env: NodeJS.ProcessEnv): Check {
   }
 }
 
+const PROBE_TIMEOUT_MS = 5_000;
+const hostOf = (url: string) => { try { return new URL(url).host; } catch { return url; } };
+
+/** Network probe of the primary provider: GET <base>/models with its key (never printed). */
+async function providerProbe(config: Config, env: NodeJS.ProcessEnv): Promise<Check> {
+  let models;
+  try {
+    models = resolveModels(config.models, env);
+  } catch {
+    return { id: 'provider_net', status: 'warn', message: 'skipped: the models config is invalid' };
+  }
+  const p = models.providers.get(models.primary.provider);
+  if (!p?.available || !p.baseUrl) return { id: 'provider_net', status: 'warn', message: `skipped: primary provider ${models.primary.provider} is not usable` };
+  const url = modelsUrl(p.baseUrl);
+  try {
+    const res = await fetch(url, { headers: { ...p.headers, ...(p.apiKey ? { authorization: `Bearer ${p.apiKey}` } : {}) }, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    await res.body?.cancel().catch(() => undefined);
+    if (res.ok) return { id: 'provider_net', status: 'ok', message: `${p.id} answered GET ${hostOf(url)}/…/models (${res.status})` };
+    if (res.status === 401 || res.status === 403) return { id: 'provider_net', status: 'fail', message: `${p.id} refused the key (${res.status})`, fix: `check the key of ${p.id} (models.providers.${p.id}.apiKey or its env var)` };
+    return { id: 'provider_net', status: 'warn', message: `${p.id} answered ${res.status} to GET /models (some providers have no model list)` };
+  } catch (err) {
+    return { id: 'provider_net', status: 'warn', message: `cannot reach ${hostOf(url)}: ${(err as Error).message}`, fix: 'check network access and the provider base URL (or run doctor with --offline)' };
+  }
+}
+
+/** Network probe of every Telegram bot: getMe with its token (never printed). */
+async function botProbes(config: Config, env: NodeJS.ProcessEnv): Promise<Check[]> {
+  let accounts;
+  try {
+    accounts = resolveTelegramAccounts({ ...env, EDGECLAW_TELEGRAM: JSON.stringify(config.channels.telegram) });
+  } catch (err) {
+    return [{ id: 'telegram', status: 'fail', message: `telegram config invalid: ${(err as Error).message}`, fix: 'edgeclaw config validate' }];
+  }
+  return Promise.all(
+    accounts.slice(0, 32).map(async (a): Promise<Check> => {
+      const id = `telegram:${a.id}`;
+      const root = a.apiRoot ?? 'https://api.telegram.org';
+      try {
+        const res = await fetch(`${root}/bot${a.token}/getMe`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+        const body = (await res.json().catch(() => null)) as { ok?: boolean; result?: { username?: string } } | null;
+        if (res.ok && body?.ok) return { id, status: 'ok', message: `bot @${body.result?.username ?? '?'} answers (${a.transport})` };
+        if (res.status === 401 || res.status === 404) return { id, status: 'fail', message: `Telegram rejected the bot token (${res.status})`, fix: `set a valid token for account ${a.id} (from @BotFather)` };
+        return { id, status: 'warn', message: `getMe answered ${res.status}` };
+      } catch (err) {
+        return { id, status: 'warn', message: `cannot reach ${hostOf(root)}: ${(err as Error).message}`, fix: 'check network access or apiRoot (or run doctor with --offline)' };
+      }
+    }),
+  );
+}
+
 /** Runs every check for a deployment (pure enough to test without a process). */
 export async function runChecks(env: NodeJS.ProcessEnv, values: Record<string, unknown>): Promise<Check[]> {
   const { config, file, error } = inspectConfig(env, values);
@@ -109,6 +163,7 @@ export async function runChecks(env: NodeJS.ProcessEnv, values: Record<string, u
   const secrets = fileFacts(join(dir, 'secrets'));
   if (secrets && secrets.mode & 0o077) checks.push({ id: 'secrets_dir', status: 'fail', message: `${join(dir, 'secrets')} is ${octal(secrets.mode)}`, fix: `chmod 700 ${join(dir, 'secrets')}` });
   checks.push(await portCheck(config), glibcCheck(), providersCheck(config, env));
+  if (!values.offline && !error) checks.push(await providerProbe(config, env), ...(await botProbes(config, env)));
   return checks;
 }
 
@@ -116,7 +171,7 @@ export async function runChecks(env: NodeJS.ProcessEnv, values: Record<string, u
 export async function runDoctor(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io = PROCESS_IO): Promise<number> {
   const json = wantsJson(argv);
   return guard('doctor', USAGE, io, json, async () => {
-    const { values, positionals } = parseFlags(argv, DEPLOYMENT_FLAGS);
+    const { values, positionals } = parseFlags(argv, { ...DEPLOYMENT_FLAGS, offline: { type: 'boolean', default: false } });
     if (values.help) return io.out(`${USAGE}\n`), EXIT.ok;
     if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
     const checks = await runChecks(env, values);

@@ -38,10 +38,44 @@ async function freePort(): Promise<number> {
 type Check = { id: string; status: string; message: string; fix?: string };
 const statusOf = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.id, c.status]));
 
+describe('edgeclaw doctor network probes', () => {
+  it('probes the primary provider with its key and every bot with getMe; a refused key or token fails', async () => {
+    const { createFakeOpenAI } = await import('../fakes/openai-provider.ts');
+    const { createFakeTelegram } = await import('../fakes/telegram.ts');
+    const { serveOnPort0 } = await import('../fakes/serve-node.ts');
+    const tg = createFakeTelegram();
+    const good = tg.addBot(777, 'probe_bot');
+    const provider = await serveOnPort0(createFakeOpenAI().app);
+    const bots = await serveOnPort0(tg.app);
+    try {
+      const config = (token: string) => ({
+        models: { default: 'fake/echo', providers: { fake: { baseUrl: `${provider.url}/v1`, keyless: true, models: ['echo'] } } },
+        channels: { telegram: { accounts: [{ id: 'main', token, apiRoot: bots.url }] } },
+      });
+      const ok = deployment({ config: config(good) });
+      const res = await runCli(['doctor', '--json', ...ok.args, '--port', String(await freePort())]);
+      const checks = (JSON.parse(res.stdout) as { checks: Check[] }).checks;
+      expect(statusOf(checks)).toMatchObject({ provider_net: 'ok', 'telegram:main': 'ok' });
+      expect(checks.find((c) => c.id === 'telegram:main')?.message).toContain('@probe_bot');
+      expect(res.stdout).not.toContain(good);
+
+      const bad = deployment({ config: config('999999:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA') });
+      const res2 = await runCli(['doctor', '--json', ...bad.args, '--port', String(await freePort())]);
+      expect(res2.code).toBe(1);
+      expect(statusOf((JSON.parse(res2.stdout) as { checks: Check[] }).checks)['telegram:main']).toBe('fail');
+      const offline = await runCli(['doctor', '--json', '--offline', ...bad.args, '--port', String(await freePort())]);
+      expect(statusOf((JSON.parse(offline.stdout) as { checks: Check[] }).checks)['telegram:main']).toBeUndefined();
+    } finally {
+      await provider.close();
+      await bots.close();
+    }
+  });
+});
+
 describe('edgeclaw doctor', () => {
   it('passes a healthy deployment', async () => {
     const d = deployment();
-    const res = await runCli(['doctor', '--json', ...d.args, '--port', String(await freePort())]);
+    const res = await runCli(['doctor', '--json', '--offline', ...d.args, '--port', String(await freePort())]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     const { checks } = JSON.parse(res.stdout) as { checks: Check[] };
     expect(statusOf(checks)).toMatchObject({ config: 'ok', data_dir: 'ok', token_file: 'ok', port: 'ok', glibc: 'ok' });
@@ -54,11 +88,11 @@ describe('edgeclaw doctor', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     try {
       const port = String((blocker.address() as { port: number }).port);
-      const res = await runCli(['doctor', '--json', ...d.args, '--port', port]);
+      const res = await runCli(['doctor', '--offline', '--json', ...d.args, '--port', port]);
       expect(res.code).toBe(1);
       const { checks } = JSON.parse(res.stdout) as { checks: Check[] };
       expect(statusOf(checks)).toMatchObject({ config: 'fail', data_dir: 'fail', token_file: 'fail', port: 'fail' });
-      const text = await runCli(['doctor', ...d.args, '--port', port]);
+      const text = await runCli(['doctor', '--offline', ...d.args, '--port', port]);
       expect(text.stdout).toContain(`fix: chmod 700 ${d.data}`);
       expect(text.stdout).toContain(`fix: chmod 600 ${d.tokenFile}`);
     } finally {
@@ -71,7 +105,7 @@ describe('edgeclaw doctor', () => {
     const server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: d.data });
     try {
       const port = new URL(server.url).port;
-      const res = await runCli(['doctor', '--json', ...d.args, '--port', port]);
+      const res = await runCli(['doctor', '--offline', '--json', ...d.args, '--port', port]);
       expect(statusOf((JSON.parse(res.stdout) as { checks: Check[] }).checks).port).toBe('ok');
       expect(res.stdout).toContain('edgeclaw is answering');
     } finally {
