@@ -63,6 +63,8 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   readonly #policy: GatewayPolicy;
   readonly #startedAt = Date.now();
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** Runs whose streamed text a `/v1` stream reads (runId → text so far). */
+  readonly #watched = new Map<string, { text: string; at: number }>();
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
   /** One key per object: concurrent first calls share the same generation. */
   #attestKey: Promise<StoredAttestationKey> | null = null;
@@ -185,7 +187,45 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   }
 
   async broadcast(event: string, payload: unknown): Promise<void> {
+    if (event === 'chat' && this.#watched.size > 0) this.#tapDelta(payload);
     for (const ws of this.ctx.getWebSockets()) sendEvent(ws as unknown as GatewaySocket, event, payload, this.#policy, { dropIfSlow: event === 'chat' || event === 'agent' });
+  }
+
+  /** Keeps the text so far of a watched run (a streaming `/v1` request) and wakes its reader. */
+  #tapDelta(payload: unknown): void {
+    const p = payload as { runId?: unknown; state?: unknown; message?: { content?: Array<{ text?: unknown }> } };
+    if (typeof p.runId !== 'string' || p.state !== 'delta') return;
+    const watch = this.#watched.get(p.runId);
+    const text = p.message?.content?.[0]?.text;
+    if (!watch || typeof text !== 'string') return;
+    watch.text = text.slice(0, 1_000_000);
+    for (const wake of this.#waiters.get(`text:${p.runId}`) ?? []) wake();
+  }
+
+  /** Starts keeping a run's streamed text for `runText` (bounded: the oldest watch is dropped past 256). */
+  async watchRun(runId: string): Promise<void> {
+    this.#watched.set(runId, { text: '', at: Date.now() });
+    while (this.#watched.size > 256) this.#watched.delete(this.#watched.keys().next().value!);
+  }
+
+  /**
+   * The run's text once it is longer than `after` characters, or its end (`done`), waiting up to `timeoutMs`.
+   * The watch is dropped when the run is done.
+   */
+  async runText(runId: string, after: number, timeoutMs: number): Promise<{ text: string; done: boolean; status: TrackedRun['status'] | 'unknown'; error?: string }> {
+    const read = () => {
+      const run = this.#store.run(runId);
+      const watch = this.#watched.get(runId);
+      if (run && run.status !== 'running') {
+        this.#watched.delete(runId);
+        return { text: run.text ?? watch?.text ?? '', done: true, status: run.status, ...(run.error ? { error: run.error } : {}) };
+      }
+      return { text: watch?.text ?? '', done: false, status: run ? run.status : ('unknown' as const) };
+    };
+    const now = read();
+    if (now.done || now.text.length > after || timeoutMs <= 0) return now;
+    await Promise.race([waitFor(this.#waiters, `text:${runId}`, timeoutMs), waitFor(this.#waiters, runId, timeoutMs)]);
+    return read();
   }
 
   /** Broadcasts several events in order (one call per batch from a run). */

@@ -30,6 +30,8 @@ export function hubOf(env: Env): Hub {
     listApprovals: (opts) => stub().listApprovals(opts),
     resolveApproval: (id, decision, by) => stub().resolveApproval(id, decision, by),
     signAttestation: (payload) => stub().signAttestation(payload),
+    watchRun: (runId) => stub().watchRun(runId),
+    runText: (runId, after, timeoutMs) => stub().runText(runId, after, timeoutMs),
     oauthStart: (provider, idp) => stub().oauthStart(provider, idp),
     oauthPoll: (loginId) => stub().oauthPoll(loginId),
     oauthList: () => stub().oauthList(),

@@ -11,6 +11,7 @@ import { GatewayError, invalidParams } from '../errors.ts';
 import { settingsOf } from '../config/settings.ts';
 import { authenticate } from './credentials.ts';
 import { hubOf } from './http.ts';
+import type { Hub } from './registry.ts';
 import { scopeSatisfied } from './scopes.ts';
 import { DEFAULT_AGENT_ID } from './methods/system.ts';
 import { rejectionError } from '../scheduler/rejection.ts';
@@ -81,18 +82,65 @@ export function openaiRoutes() {
       return c.json({ error: { message: rejectionError(enq).message, type: 'rate_limit_error' } }, enq.reason === 'queue_full' ? 429 : 503, { 'Retry-After': String(Math.ceil(enq.retryAfterMs / 1000)) });
     }
     await hub.trackRun({ runId, sessionKey: session, status: 'running', acceptedAt: Date.now() });
+    if (b.stream) return streamRun(hub, runId, b.model);
     const run = await hub.waitRun(runId, RUN_TIMEOUT_MS);
     if (!run || run.status === 'running') return c.json({ error: { message: 'the run did not finish in time', type: 'timeout_error' } }, 504);
     if (run.status !== 'ok') return c.json({ error: { message: run.error ?? `run ${run.status}`, type: 'server_error' } }, 502);
     const created = Math.floor(Date.now() / 1000);
     const text = run.text ?? '';
-    if (!b.stream) {
-      return c.json({ id: runId, object: 'chat.completion', created, model: b.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }] });
-    }
-    // The run has already finished here, so the answer goes out as one content chunk, then stop and [DONE].
-    const chunk = (delta: Record<string, unknown>, finish: string | null) => `data: ${JSON.stringify({ id: runId, object: 'chat.completion.chunk', created, model: b.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    const body = chunk({ role: 'assistant', content: text }, null) + chunk({}, 'stop') + 'data: [DONE]\n\n';
-    return new Response(body, { headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
+    return c.json({ id: runId, object: 'chat.completion', created, model: b.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }] });
   });
   return app;
+}
+
+/** Longest wait for new text before a keep-alive comment goes out (proxies drop silent streams). */
+const STREAM_POLL_MS = 15_000;
+
+/**
+ * Streams a run as OpenAI chunks while it runs: each new piece of the run's text is one delta (read from the
+ * gateway as the run's chat events arrive), then `stop` (or an error chunk) and `[DONE]`. A client that goes
+ * away ends the reading; the run itself continues and is kept in history.
+ */
+function streamRun(hub: Hub, runId: string, model: string): Response {
+  const created = Math.floor(Date.now() / 1000);
+  const enc = new TextEncoder();
+  const chunk = (delta: Record<string, unknown>, finish: string | null) => `data: ${JSON.stringify({ id: runId, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const send = (s: string) => controller.enqueue(enc.encode(s));
+      const deadline = Date.now() + RUN_TIMEOUT_MS;
+      try {
+        await hub.watchRun(runId);
+        send(chunk({ role: 'assistant', content: '' }, null));
+        let sent = '';
+        for (;;) {
+          if (cancelled) return;
+          const r = await hub.runText(runId, sent.length, Math.min(STREAM_POLL_MS, Math.max(0, deadline - Date.now())));
+          // Text only grows while a run streams; a replaced draft (rare) is sent as its new tail.
+          const next = r.text.startsWith(sent) ? r.text.slice(sent.length) : r.text.length > sent.length ? r.text.slice(sent.length) : '';
+          if (next) send(chunk({ content: next }, null));
+          sent = r.text.length >= sent.length ? r.text : sent;
+          if (r.done) {
+            if (r.status === 'ok') send(chunk({}, 'stop'));
+            else send(`data: ${JSON.stringify({ error: { message: r.error ?? `run ${r.status}`, type: 'server_error' } })}\n\n`);
+            break;
+          }
+          if (Date.now() >= deadline) {
+            send(`data: ${JSON.stringify({ error: { message: 'the run did not finish in time', type: 'timeout_error' } })}\n\n`);
+            break;
+          }
+          if (!next) send(': keep-alive\n\n');
+        }
+        send('data: [DONE]\n\n');
+        controller.close();
+      } catch (err) {
+        if (!cancelled) controller.error(err);
+      }
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  return new Response(body, { headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
 }

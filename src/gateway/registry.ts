@@ -42,6 +42,9 @@ export interface Hub extends ControlHub, DeviceHub {
   resolveApproval(id: string, decision: ApprovalDecision, by: string): Promise<{ approval: Approval; changed: boolean } | null>;
   /** Signs an attestation with the gateway's Ed25519 key (created on first use, kept in its storage). */
   signAttestation(payload: AttestationPayload): Promise<Attestation>;
+  /** Streams a run's text to a reader (the `/v1` stream): start watching, then read past `after` characters. */
+  watchRun(runId: string): Promise<void>;
+  runText(runId: string, after: number, timeoutMs: number): Promise<{ text: string; done: boolean; status: TrackedRun['status'] | 'unknown'; error?: string }>;
   /** OAuth device logins (durable, bounded) and the providers logged in; secrets never leave the gateway. */
   oauthStart(provider: string, idp: OAuthDeviceConfig): Promise<LoginView | { error: string }>;
   oauthPoll(loginId: string): Promise<(LoginView & { retryInMs: number }) | null>;

@@ -119,6 +119,37 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain('openclaw');
     });
 
+    it('streams /v1 chat completions while the run is still going, not after it ended', async () => {
+      const h = harness();
+      const user = `streamer-${crypto.randomUUID()}`;
+      const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(user))), (b) => b.toString(16).padStart(2, '0')).join('');
+      const session = `agent:main:openai:${digest.slice(0, 24)}`;
+      // `stall`: one delta "partial ", then the provider hangs, so the run stays active until it is aborted.
+      await useModel(h, session, 'fake/stall');
+      const res = await h.fetch('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'openclaw', stream: true, user, messages: [{ role: 'user', content: 'go slowly' }] }), headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let seen = '';
+      await waitFor(async () => {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended early: ${seen}`);
+        seen += decoder.decode(value, { stream: true });
+        return seen.includes('"content":"partial "') ? true : undefined;
+      }, 30_000, 'the first delta while the run is active');
+      expect(seen).not.toContain('[DONE]');
+      const op = await operator(h, ['operator.write']);
+      expect((await op.req('chat.abort', { sessionKey: session })).ok).toBe(true);
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += decoder.decode(value, { stream: true });
+      }
+      expect(seen).toMatch(/"error":\{"message":"[^"]*","type":"server_error"\}/);
+      expect(seen.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      op.ws.close(1000);
+    });
+
     it('blocks a model that asks to run `rm -rf ~`: the model gets a block result and nothing runs', async () => {
       const h = harness();
       const watcher = await operator(h, ['operator.read']);
