@@ -22,6 +22,8 @@ const COUNTERS = 'counters';
 
 export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
   #poller: TelegramPoller | null = null;
+  /** What was last announced as telegram.status (in memory: a restart announces the state once more). */
+  #lastSig = '';
   #busy = false;
 
   /** Overrides for tests (a fake Bot API's fetch, a deterministic clock); production passes none. */
@@ -52,6 +54,7 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
     await this.ctx.storage.deleteAlarm();
     const status = { ...(await this.status()), running: false };
     await this.ctx.storage.put(POLLER_KEYS.status, status);
+    await this.#announce(status);
     return status;
   }
 
@@ -68,7 +71,25 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
   /** Adds a batch of counted events (webhook updates, delivery/typing/draft failures) to the counters. */
   async recordEvents(delta: TelegramCounterDelta): Promise<void> {
     const current = (await this.ctx.storage.get<TelegramCounters>(COUNTERS)) ?? emptyCounters();
-    await this.ctx.storage.put(COUNTERS, applyDelta(current, delta));
+    const next = applyDelta(current, delta);
+    await this.ctx.storage.put(COUNTERS, next);
+    // A new failure is news for operators; plain update counts are not (they are in channels.status).
+    if (delta.lastError && delta.lastError.at !== current.lastError?.at) await this.#broadcast({ account: (await this.ctx.storage.get<string>(POLLER_KEYS.account)) ?? null, counters: next });
+  }
+
+  /**
+   * `telegram.status` (operator.read) when the poller's state changes: started or stopped, connected or not,
+   * a 409 conflict begins or ends, a new error. Offsets and poll times alone are not announced.
+   */
+  async #announce(status: PollerStatus): Promise<void> {
+    const sig = JSON.stringify([status.running, status.connected, status.conflict?.since ?? null, status.lastError?.at ?? null]);
+    if (sig === this.#lastSig) return;
+    this.#lastSig = sig;
+    await this.#broadcast({ account: status.account, mode: 'polling', running: status.running, connected: status.connected, offset: status.offset, lastUpdateAt: status.lastUpdateAt, lastError: status.lastError, conflict: status.conflict });
+  }
+
+  async #broadcast(payload: Record<string, unknown>): Promise<void> {
+    await this.env.GATEWAY.getByName('main').broadcast('telegram.status', { ...payload, ts: Date.now() }).catch(() => undefined);
   }
 
   /** The account's counters. */
@@ -94,6 +115,7 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
       }
       const step = await this.#poller.step();
       await this.ctx.storage.put(POLLER_KEYS.status, step.status);
+      await this.#announce(step.status);
       if (await this.ctx.storage.get<boolean>(RUNNING)) await this.ctx.storage.setAlarm(Date.now() + step.delayMs);
     } finally {
       this.#busy = false;

@@ -18,7 +18,7 @@ import { mayReceive, negotiateScopes, type OperatorScope, type Role } from './sc
 /** Largest frame accepted before the handshake completes (reference MAX_PREAUTH_PAYLOAD_BYTES). */
 export const MAX_PREAUTH_PAYLOAD_BYTES = 65_536;
 /** Events this gateway emits (hello-ok `features.events`). */
-export const GATEWAY_EVENTS = ['connect.challenge', 'tick', 'health', 'heartbeat', 'presence', 'shutdown', 'chat', 'agent', 'sessions.changed', 'session.message', 'config.changed', 'cron', 'defender.decision', 'device.pair.requested', 'device.pair.resolved', 'device.pair.changed', 'node.pair.requested', 'node.pair.resolved'];
+export const GATEWAY_EVENTS = ['connect.challenge', 'tick', 'health', 'heartbeat', 'presence', 'shutdown', 'chat', 'agent', 'sessions.changed', 'session.message', 'config.changed', 'cron', 'defender.decision', 'telegram.status', 'device.pair.requested', 'device.pair.resolved', 'device.pair.changed', 'node.pair.requested', 'node.pair.resolved'];
 
 /** Per-connection state kept in the socket attachment. */
 export interface Attachment {

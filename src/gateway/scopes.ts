@@ -67,7 +67,7 @@ export function requiredScope(method: string, declared?: MethodScope): MethodSco
 
 /** Events any authenticated socket may receive. */
 const OPEN_EVENTS = new Set(['tick', 'health', 'heartbeat', 'shutdown', 'update.available']);
-const READ_EVENTS = new Set(['agent', 'chat', 'presence', 'cron', 'sessions.changed', 'session.message', 'session.tool', 'config.changed', 'node.presence', 'defender.decision']);
+const READ_EVENTS = new Set(['agent', 'chat', 'presence', 'cron', 'sessions.changed', 'session.message', 'session.tool', 'config.changed', 'node.presence', 'defender.decision', 'telegram.status']);
 
 /** The scope an event needs, or null when it must not be delivered to operators at all. */
 export function eventScope(event: string): OperatorScope | 'none' | null {

@@ -10,6 +10,8 @@ import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeSlack, slackDm, slackHeaders } from '../fakes/slack.ts';
 import { createFakeTelegram, dm } from '../fakes/telegram.ts';
 import { rpcCall } from './rpc.ts';
+import WebSocket from 'ws';
+import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
 import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const SLACK_SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f91';
@@ -132,5 +134,21 @@ describe('channels.status / logout / start (node, telegram + slack)', () => {
     expect(JSON.stringify(bad.error)).toContain('timeoutMs');
     expect((await rpc('channels.logout', { channel: 'slack', extra: 1 })).ok).toBe(false);
     expect(JSON.stringify((await rpc('channels.logout', { channel: 'slack', accountId: 'Bad Id' })).error)).toContain('accountId');
+  });
+
+  it('announces telegram.status to readers when a polling bot runs into a 409 conflict and when it clears', async () => {
+    const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
+    const op = new FrameClient(ws as unknown as WsLike);
+    await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
+    await op.next();
+    expect((await op.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.read']))).ok).toBe(true);
+    const api = (method: string, body: unknown) => fetch(`${servedTelegram.url}/bot${POLL}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await api('setWebhook', { url: 'https://elsewhere.example/hook' })).ok).toBe(true);
+    const conflict = await op.next((f) => f.event === 'telegram.status' && f.payload.account === 'poll' && f.payload.conflict !== null, 30_000);
+    expect(conflict.payload.conflict.description).toMatch(/webhook/);
+    expect(JSON.stringify(conflict.payload)).not.toContain(POLL);
+    expect((await api('deleteWebhook', {})).ok).toBe(true);
+    await op.next((f) => f.event === 'telegram.status' && f.payload.account === 'poll' && f.payload.conflict === null && f.payload.connected === true, 60_000);
+    ws.close(1000);
   });
 });
