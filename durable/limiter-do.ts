@@ -24,6 +24,10 @@ export class LimiterDO extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS leases (holder TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS queued (holder TEXT PRIMARY KEY, n INTEGER NOT NULL, at INTEGER NOT NULL)`);
+    // On the Node host every lease holder lives in this process: a new instance means they all died with the
+    // previous one (kill -9, restart), so their leases are dropped now instead of blocking slots until expiry.
+    // On Workers holders are other objects that may still run; their leases expire on their own.
+    if (this.env.CAPABILITIES?.host === 'node') sql.exec(`DELETE FROM leases`);
     this.#queuedTotal = Number(sql.exec<{ n: number | null }>(`SELECT SUM(n) AS n FROM queued`).one().n ?? 0);
     this.#ready = true;
   }

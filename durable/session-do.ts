@@ -108,8 +108,12 @@ export class SessionDO extends DurableObject<Env> {
     const now = Date.now();
     // Arm first: a crash between the two leaves a spurious alarm (a no-op drain), never a queued item
     // with no alarm to drain it.
-    await this.#armAlarm(Math.max(now, input.availableAt ?? now));
+    const at = Math.max(now, input.availableAt ?? now);
+    await this.#armAlarm(at);
     const result = await this.#driver.enqueue(sessionKey, input);
+    // Arm again after the commit: the enqueue awaits the global queue's admission, and the alarm armed above
+    // may have fired and found nothing in that window; without this the new item would wait for the next one.
+    if (result.status !== 'rejected') await this.#armAlarm(at);
     this.#publishIndex();
     return result;
   }
@@ -193,10 +197,25 @@ export class SessionDO extends DurableObject<Env> {
       this.#unsettled = (await settleInterruptedReplies(this.env, this.ctx.storage.sql)) > 0;
       if (this.#unsettled) await this.#armAlarm(Date.now() + 30_000);
     }
-    const wakeAt = await this.#driver.drain();
+    let wakeAt: number | null;
+    try {
+      wakeAt = await this.#driver.drain();
+      this.#drainFailures = 0;
+    } catch (err) {
+      // Accepted work is never dropped: a failed drain (a limiter or registry call that failed, say during a
+      // restart) is retried by this object itself with a capped backoff, not left to the runtime's retry
+      // budget, which gives up after six tries.
+      this.#drainFailures++;
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(this.#drainFailures - 1, 6));
+      createLogger(settingsOf(this.env).logLevel).warn('session drain failed; retrying', { err: String(err), failures: this.#drainFailures, retryInMs: delay });
+      wakeAt = Date.now() + delay;
+    }
     if (wakeAt !== null) await this.#armAlarm(Math.max(Date.now(), wakeAt));
     this.#publishIndex();
   }
+
+  /** Consecutive failed drains (in memory; a restart starts over, which only retries sooner). */
+  #drainFailures = 0;
 
   async #armAlarm(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
