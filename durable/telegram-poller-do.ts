@@ -89,7 +89,7 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
   }
 
   async #broadcast(payload: Record<string, unknown>): Promise<void> {
-    await this.env.GATEWAY.getByName('main').broadcast('telegram.status', { ...payload, ts: Date.now() }).catch(() => undefined);
+    await this.env.GATEWAY?.getByName('main').broadcast('telegram.status', { ...payload, ts: Date.now() }).catch(() => undefined);
   }
 
   /** The account's counters. */

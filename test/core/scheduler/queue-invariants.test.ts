@@ -84,7 +84,8 @@ function check(mode: QueueMode, drop: (typeof DROP_POLICIES)[number], cap: numbe
       }
       case 'crash':
         // Resumed items were accepted before: they may briefly sit on top of a full queue.
-        resumedExtra = q.recoverInterrupted(now).resumedItems;
+        // (Accumulated: a second crash that resumes nothing does not take the first one's items out of the queue.)
+        resumedExtra += q.recoverInterrupted(now).resumedItems;
         break;
       case 'tick':
         now += a.ms;
