@@ -15,6 +15,12 @@ import { isTelegramOwner } from './pairing.ts';
  * @example handleUpdate(update, { ...deps, commands: telegramCommandServices(env, account, api) })
  */
 export function telegramCommandServices(env: Env, account: TelegramAccount, api: BotApi): CommandServices {
+  /** Providers from presets and config (provider tables loaded on first use). */
+  const resolvedProviders = async () => {
+    const [{ resolveModels }, { ProvidersConfigSchema }] = await Promise.all([import('../../providers/resolve.ts'), import('../../providers/config.ts')]);
+    const cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
+    return resolveModels(cfg, env as unknown as Record<string, string | undefined>).providers;
+  };
   return {
     async catalog() {
       const [{ ProvidersConfigSchema }, { buildModelCatalog }, { resolveModels }, { storedProviderKeys, withStoredKeys }] = await Promise.all([
@@ -39,16 +45,12 @@ export function telegramCommandServices(env: Env, account: TelegramAccount, api:
     },
     oauth: {
       async providers() {
-        const [{ resolveModels }, { ProvidersConfigSchema }] = await Promise.all([import('../../providers/resolve.ts'), import('../../providers/config.ts')]);
-        const cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
-        const withLogin = [...resolveModels(cfg, env as unknown as Record<string, string | undefined>).providers.values()].filter((p) => p.oauth);
+        const withLogin = [...(await resolvedProviders()).values()].filter((p) => p.oauth);
         const logged = new Set((await env.GATEWAY.getByName('main').oauthList()).map((l) => l.provider));
         return withLogin.map((p) => ({ provider: p.id, loggedIn: logged.has(p.id) }));
       },
       async start(provider) {
-        const [{ resolveModels }, { ProvidersConfigSchema }] = await Promise.all([import('../../providers/resolve.ts'), import('../../providers/config.ts')]);
-        const cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
-        const p = resolveModels(cfg, env as unknown as Record<string, string | undefined>).providers.get(provider);
+        const p = (await resolvedProviders()).get(provider);
         if (!p?.oauth) return { error: `provider "${provider}" has no device login (/auth providers lists those that do)` };
         try {
           return await env.GATEWAY.getByName('main').oauthStart(p.id, p.oauth);
