@@ -18,12 +18,15 @@ import { ProvidersConfigSchema, type ProvidersConfig } from '../providers/config
 import { parseModelRef, resolveModels, withOAuthTokens, type ResolvedModels } from '../providers/resolve.ts';
 import { storedProviderKeys, withStoredKeys } from '../providers/stored-keys.ts';
 import type { ChatMessage } from '../providers/types.ts';
+import type { ApprovalRequest } from '../gateway/approvals.ts';
+import type { TurnItem } from '../scheduler/types.ts';
 import { recordOnlyTurnRunner, type TurnInput, type TurnResult as SchedulerResult, type TurnRunner } from '../scheduler/turn-runner.ts';
 import { createToolHost, withAllowedTools } from '../tools/host.ts';
 import { createCronTool, createMemoryTool, createMessageTool, createSessionsSendTool } from '../tools/agent-tools.ts';
 import { controlHubOf } from '../gateway/control-hub.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
+import { gatePrompts, refusalText, type WithheldPrompt } from './prompt-gate.ts';
 import type { OutboxSql } from '../channels/outbox.ts';
 import { FAILURE_NOTICE, openChannelReply, type ChannelReply } from './channel-reply.ts';
 import type { AgentEvent, ApprovalPort, DefenderInput, DefenderPort, DefenderVerdict } from './types.ts';
@@ -63,51 +66,57 @@ export function engineDefender(env: Env, onDecision?: (input: DefenderInput, ver
   };
 }
 
+/** One decision as the audit and the `defender.decision` event see it. */
+interface DecisionNote { kind: string; tool?: string; callId?: string; excerpt: string; verdict: DefenderVerdict }
+
 /**
  * Decision sink: each decision goes to the `audit` table off the gate's path (awaited with the run's other
  * sends) and out as a `defender.decision` gateway event (operator.read) with the run's other events.
  */
-function auditDecisions(env: Env, sessionKey: string, runId: string, pending: Promise<unknown>[], broadcast: (event: string, payload: unknown) => void) {
-  return (i: DefenderInput, v: DefenderVerdict) => {
-    const excerpt = (i.kind === 'tool_call' ? JSON.stringify(i.args ?? {}) ?? '' : i.content).slice(0, 200);
-    pending.push(recordDecision(env.DB, { kind: i.kind, decision: v.decision, score: v.score, reasons: v.reasons, sessionKey, runId, tool: i.tool, excerpt }).catch(() => undefined));
-    broadcast('defender.decision', { sessionKey, runId, kind: i.kind, tool: i.tool, callId: i.callId, decision: v.decision, score: v.score, reasons: v.reasons.slice(0, 8), ts: Date.now() });
+function decisionSink(env: Env, sessionKey: string, runId: string, pending: Promise<unknown>[], broadcast: (event: string, payload: unknown) => void) {
+  return ({ kind, tool, callId, excerpt, verdict: v }: DecisionNote) => {
+    pending.push(recordDecision(env.DB, { kind, decision: v.decision, score: v.score, reasons: v.reasons, sessionKey, runId, ...(tool ? { tool } : {}), excerpt: excerpt.slice(0, 200) }).catch(() => undefined));
+    broadcast('defender.decision', { sessionKey, runId, kind, tool, callId, decision: v.decision, score: v.score, reasons: v.reasons.slice(0, 8), ts: Date.now() });
   };
 }
+
+/** The tool gate's view of the sink. */
+function auditDecisions(sink: (n: DecisionNote) => void) {
+  return (i: DefenderInput, v: DefenderVerdict) =>
+    sink({ kind: i.kind, tool: i.tool, callId: i.callId, excerpt: i.kind === 'tool_call' ? JSON.stringify(i.args ?? {}) ?? '' : i.content, verdict: v });
+}
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 function summarize(tool: string, args: unknown): string {
-  const text = `${tool} ${JSON.stringify(args ?? {})}`;
-  return text.length > APPROVAL_SUMMARY_MAX ? `${text.slice(0, APPROVAL_SUMMARY_MAX)}…` : text;
+  return clip(`${tool} ${JSON.stringify(args ?? {})}`, APPROVAL_SUMMARY_MAX);
 }
 
-/** Approvals through GatewayDO: the request is announced to operators and waited for (expiry = deny). */
+/** Asks operators through GatewayDO: the request is announced and waited for (expiry = deny). */
+async function askOperators(env: Env, req: ApprovalRequest, timeoutMs: number): Promise<{ approved: boolean; reason: string }> {
+  const hub = env.GATEWAY.getByName('main');
+  const approval = await hub.requestApproval(req, timeoutMs);
+  if (!approval) return { approved: false, reason: 'too many pending approvals' };
+  const final = await hub.waitApproval(approval.id, timeoutMs + 1_000);
+  const approved = final?.status === 'allowed';
+  return { approved, reason: approved ? `approved (${final?.decision})` : `not approved (${final?.status ?? 'unknown'})` };
+}
+
+const reasonRows = (v: DefenderVerdict) => v.reasons.map((r) => ({ guard: r.split(':')[0] ?? 'defender', rule: r.split(':')[1] ?? r, weight: 0 }));
+
+/** Tool-call and tool-result approvals of a run. */
 function gatewayApprovals(env: Env, sessionKey: string, runId: string, timeoutMs: number): ApprovalPort {
-  return async (req) => {
-    const hub = env.GATEWAY.getByName('main');
-    const approval = await hub.requestApproval(
-      {
-        kind: req.kind,
-        sessionKey,
-        runId,
-        summary: summarize(req.tool, req.args),
-        score: req.verdict.score,
-        reasons: req.verdict.reasons.map((r) => ({ guard: r.split(':')[0] ?? 'defender', rule: r.split(':')[1] ?? r, weight: 0 })),
-      },
-      timeoutMs,
-    );
-    if (!approval) return { approved: false, reason: 'too many pending approvals' };
-    const final = await hub.waitApproval(approval.id, timeoutMs + 1_000);
-    const approved = final?.status === 'allowed';
-    return { approved, reason: approved ? `approved (${final?.decision})` : `not approved (${final?.status ?? 'unknown'})` };
-  };
+  return (req) => askOperators(env, { kind: req.kind, sessionKey, runId, summary: summarize(req.tool, req.args), score: req.verdict.score, reasons: reasonRows(req.verdict) }, timeoutMs);
 }
 
 /** Converts stored history rows into the model's conversation (`extra`: more content for a user row, by seq). */
-function conversation(rows: readonly { role: string; text: string; seq?: number | null }[], systemPrompt: string, extra?: ReadonlyMap<number, string>): ChatMessage[] {
+function conversation(rows: readonly { role: string; text: string; seq?: number | null }[], systemPrompt: string, extra?: ReadonlyMap<number, string>, withheld?: ReadonlyMap<number, string>): ChatMessage[] {
   const out: ChatMessage[] = [{ role: 'system', content: systemPrompt }];
   for (const r of rows) {
     const more = r.seq != null ? extra?.get(r.seq) : undefined;
-    if (r.role === 'user') out.push({ role: 'user', content: more ? `${r.text}\n\n${more}` : r.text });
+    const note = r.seq != null && r.role === 'user' ? withheld?.get(r.seq) : undefined;
+    if (note) out.push({ role: 'user', content: note });
+    else if (r.role === 'user') out.push({ role: 'user', content: more ? `${r.text}\n\n${more}` : r.text });
     else if (r.role === 'assistant') out.push({ role: 'assistant', content: r.text });
     else if (r.role === 'system' || r.role === 'summary') out.push({ role: 'user', content: `[context] ${r.text}` });
   }
@@ -228,7 +237,8 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     const egress = env.TOOL_FETCHER;
     // The model is offered only the tools the active policy allows here (profile, provider and channel overlays).
     const toolContext = toolContextOf(input);
-    const toolPolicy = (await activePolicyFor(env)).policy.tools;
+    const activePolicy = (await activePolicyFor(env)).policy;
+    const toolPolicy = activePolicy.tools;
     const agentId = input.sessionKey.startsWith('agent:') ? (input.sessionKey.split(':')[1] ?? 'main') : 'main';
     const control = controlHubOf(() => gateway);
     const agentTools = [
@@ -264,20 +274,46 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
     // The channel reply (typing, streaming draft, final or failure notice) of turns that came from a channel.
     const channel: ChannelReply | null = deps.outboxSql ? openChannelReply(env, deps.outboxSql, input, runId) : null;
     let ended = false;
+    const sink = decisionSink(env, input.sessionKey, runId, sends, broadcast);
+    const withheld: WithheldPrompt[] = [];
+    const withheldRows = () => withheld.flatMap((w) => (w.seq === null ? [] : [{ seq: w.seq, note: w.note }]));
+    // The prompt gate: each user message is scored before the model sees it (review waits for an operator).
+    const gate = async (items: readonly TurnItem[]) => {
+      const g = await gatePrompts(items, {
+        policy: activePolicy,
+        onDecision: (item, verdict) => sink({ kind: 'prompt', excerpt: item.text, verdict }),
+        approve: async (item, v) =>
+          (await askOperators(env, { kind: 'prompt', sessionKey: input.sessionKey, runId, summary: clip(item.text, APPROVAL_SUMMARY_MAX), score: v.score, reasons: reasonRows(v) }, settings.agent.approvalTimeoutMs)).approved,
+      });
+      withheld.push(...g.withheld);
+      return g.allowed;
+    };
     try {
-      const extra = channel ? await channel.context(input.items).catch(() => undefined) : undefined;
+      const allowed = await gate(input.items);
+      if (withheld.length > 0 && allowed.every((i) => i.synthetic)) {
+        // Nothing of the sender's reached the agent: they are told so, and the model is never called.
+        status = 'ok';
+        text = refusalText(withheld);
+        if (channel) {
+          ended = true;
+          await channel.finish(text).catch((err: unknown) => log.warn('reply delivery failed', { runId, err }));
+        }
+        return { messages: [{ role: 'assistant', text }], withheld: withheldRows() };
+      }
+      const extra = channel ? await channel.context(allowed).catch(() => undefined) : undefined;
+      const hidden = new Map(withheldRows().map((w) => [w.seq, w.note]));
       const result = await runTurn({
         chain,
-        messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt, extra),
+        messages: conversation(input.context(settings.agent.contextMessages), settings.agent.systemPrompt, extra, hidden),
         tools,
-        defender: engineDefender(env, auditDecisions(env, input.sessionKey, runId, sends, broadcast), toolContext),
+        defender: engineDefender(env, auditDecisions(sink), toolContext),
         approval: gatewayApprovals(env, input.sessionKey, runId, settings.agent.approvalTimeoutMs),
         // Steering rows are already in history (the scheduler recorded them); the model sees them now.
         steering: async () => {
           const items = await input.steering();
           // Steered messages are answered by this run: their producers get its final too.
           for (const i of items) if (i.key && !runIds.includes(i.key)) runIds.push(i.key);
-          return items.map((i): ChatMessage => ({ role: 'user', content: i.text }));
+          return (await gate(items)).map((i): ChatMessage => ({ role: 'user', content: i.text }));
         },
         maxSteps: settings.agent.maxSteps,
         signal: input.signal,
@@ -298,6 +334,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
           m.role === 'assistant' && m.content ? [{ role: 'assistant', text: m.content }] : m.role === 'tool' ? [{ role: 'tool', text: m.content }] : [],
         ),
         ...(result.usage ? { usage: { inputTokens: result.usage.promptTokens, outputTokens: result.usage.completionTokens } } : {}),
+        ...(withheld.length > 0 ? { withheld: withheldRows() } : {}),
       };
     } catch (err) {
       // The runner itself failed (not the model): the user still hears about it, once.

@@ -63,15 +63,17 @@ export const CONTROL_JS = String.raw`'use strict';
   function onConnected() {
     setConn('connected', true);
     $('login').hidden = true; $('main').hidden = false; $('logout').hidden = false;
-    refreshStatus(); refreshSessions(); refreshApprovals(); refreshLogs();
+    refreshStatus(); refreshSessions(); refreshApprovals(); refreshLogs(); refreshChannels(); refreshUsage(); refreshDecisions();
     logTimer = setInterval(refreshLogs, 5000);
   }
 
   function onEvent(name, payload) {
     if (name === 'presence' || name === 'health') refreshStatus();
     else if (name === 'sessions.changed') refreshSessions();
-    else if (name === 'chat') { if (payload && payload.state === 'final') refreshSessions(); if (selected && payload && payload.sessionKey === selected) refreshHistory(); }
+    else if (name === 'chat') { if (payload && payload.state === 'final') { refreshSessions(); refreshUsage(); } if (selected && payload && payload.sessionKey === selected) refreshHistory(); }
     else if (name.startsWith('exec.approval.')) refreshApprovals();
+    else if (name === 'defender.decision') refreshDecisions();
+    else if (name === 'telegram.status') refreshChannels();
   }
 
   async function refreshStatus() {
@@ -120,6 +122,56 @@ export const CONTROL_JS = String.raw`'use strict';
         ul.append(li);
       }
     } catch (e) { $('approvals').replaceChildren(); $('approvals-note').textContent = e.message; }
+  }
+
+  async function refreshChannels() {
+    try {
+      const r = await call('channels.status', {});
+      const ul = $('channels'); ul.replaceChildren();
+      let configured = 0;
+      for (const id of r.channelOrder || []) {
+        const ch = (r.channels || {})[id] || {};
+        if (!ch.configured) continue;
+        configured++;
+        for (const a of (r.channelAccounts || {})[id] || []) {
+          const state = [a.running ? 'running' : 'stopped', a.connected ? 'connected' : 'not connected', a.mode && a.mode !== 'none' ? a.mode : ''].filter(Boolean).join(' · ');
+          const li = el('li'); li.dataset.channel = id;
+          li.append(el('strong', (r.channelLabels || {})[id] || id), document.createTextNode(' ' + a.accountId + ': ' + state));
+          if (a.lastError) li.append(el('div', a.lastError, 'error'));
+          ul.append(li);
+        }
+      }
+      const off = (r.channelOrder || []).filter((id) => !((r.channels || {})[id] || {}).configured).map((id) => (r.channelLabels || {})[id] || id);
+      $('channels-note').textContent = (configured ? '' : 'no channel configured. ') + (off.length ? 'Not configured: ' + off.join(', ') : '');
+    } catch (e) { $('channels').replaceChildren(); $('channels-note').textContent = e.message; }
+  }
+
+  function money(v) { return v === null || v === undefined ? 'unpriced' : '$' + Number(v).toFixed(4); }
+
+  async function refreshUsage() {
+    try {
+      const r = await call('usage.status', {});
+      const t = r.totals || {};
+      const dl = $('usage'); dl.replaceChildren();
+      for (const [k, v] of [['runs', t.runs || 0], ['tokens in', t.input || 0], ['tokens out', t.output || 0], ['cost', money(t.totalCost)]]) dl.append(el('dt', k), el('dd', String(v), 'usage-' + k.replace(' ', '-')));
+      const ul = $('usage-models'); ul.replaceChildren();
+      for (const m of (r.byModel || []).slice(0, 8)) ul.append(el('li', m.model + ': ' + m.runs + ' runs, ' + m.totalTokens + ' tokens, ' + money(m.totalCost)));
+      $('usage-note').textContent = t.runs ? '' : 'no model runs yet';
+    } catch (e) { $('usage').replaceChildren(); $('usage-note').textContent = e.message; }
+  }
+
+  async function refreshDecisions() {
+    try {
+      const r = await call('defender.decisions', { limit: 30 });
+      const ul = $('decisions'); ul.replaceChildren();
+      for (const d of r.decisions) {
+        const li = el('li'); li.dataset.decision = d.decision; li.dataset.kind = d.kind;
+        li.append(el('span', d.decision, 'verdict ' + d.decision), document.createTextNode(d.kind + (d.tool ? ' ' + d.tool : '') + ' · score ' + d.score + (d.reasons.length ? ' · ' + d.reasons.join(', ') : '')));
+        li.append(el('div', new Date(d.at).toLocaleTimeString() + (d.sessionKey ? ' · ' + d.sessionKey : '') + (d.excerpt ? ' · ' + d.excerpt : ''), 'muted'));
+        ul.append(li);
+      }
+      $('decisions-note').textContent = r.decisions.length ? '' : 'no decisions recorded yet';
+    } catch (e) { $('decisions').replaceChildren(); $('decisions-note').textContent = e.message; }
   }
 
   async function refreshLogs() {

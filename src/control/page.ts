@@ -22,6 +22,9 @@ export const CONTROL_HTML = `<!doctype html>
 <main id="main" hidden>
   <section><h2>Status</h2><dl id="status"></dl></section>
   <section><h2>Approvals</h2><p id="approvals-note" class="muted"></p><ul id="approvals"></ul></section>
+  <section><h2>Channels</h2><p id="channels-note" class="muted"></p><ul id="channels"></ul></section>
+  <section><h2>Usage</h2><p id="usage-note" class="muted"></p><dl id="usage"></dl><ul id="usage-models"></ul></section>
+  <section class="wide"><h2>Defender decisions</h2><p id="decisions-note" class="muted"></p><ul id="decisions"></ul></section>
   <section class="wide"><h2>Sessions</h2><div class="split"><ul id="sessions"></ul><div><h3 id="history-title">History</h3><ol id="history"></ol></div></div></section>
   <section class="wide"><h2>Recent logs</h2><p id="logs-note" class="muted"></p><pre id="logs"></pre></section>
 </main>
@@ -56,4 +59,9 @@ ul, ol { margin: 0; padding-left: 1.2rem; max-height: 22rem; overflow: auto; }
 #approvals button { margin-right: .3rem; }
 pre#logs { max-height: 18rem; overflow: auto; font-size: 12px; margin: 0; white-space: pre-wrap; word-break: break-all; }
 .role { font-weight: bold; margin-right: .4rem; }
+.verdict { font-weight: bold; margin-right: .4rem; text-transform: uppercase; font-size: 12px; }
+.verdict.block { color: #c33; }
+.verdict.review { color: #b80; }
+.verdict.allow { color: #2a7; }
+#decisions li, #channels li { margin-bottom: .35rem; }
 `;

@@ -236,7 +236,7 @@ export class SessionDriver {
         signal: controller.signal,
         context: (limit) => q.historyPage(Math.min(Math.max(1, limit), 1000), null).entries,
       });
-      outcome = { state: controller.signal.aborted ? 'aborted' : 'done', messages: result.messages, ...(result.usage ? { usage: result.usage } : {}) };
+      outcome = { state: controller.signal.aborted ? 'aborted' : 'done', messages: result.messages, ...(result.usage ? { usage: result.usage } : {}), ...(result.withheld?.length ? { withheld: result.withheld } : {}) };
     } catch (err) {
       outcome = controller.signal.aborted
         ? { state: 'aborted' }

@@ -110,6 +110,11 @@ export class SessionHistory {
     return Number(this.#sql.exec<Row>(`SELECT COUNT(*) AS n FROM history_archive`).one().n);
   }
 
+  /** Replaces the text of the user row `seq` (a prompt the defender withheld): the original never reaches a later context. */
+  redactUser(seq: number, note: string): void {
+    this.#sql.exec(`UPDATE history SET text = ?, bytes = ? WHERE seq = ? AND role = 'user'`, note, byteLength(note), seq);
+  }
+
   /** Text bytes now held. */
   bytes(): number {
     return Number(this.#sql.exec<Row>(`SELECT COALESCE(SUM(bytes), 0) AS n FROM history`).one().n);

@@ -65,6 +65,8 @@ export interface TurnOutcome {
   messages?: readonly { role: 'assistant' | 'tool'; text: string }[];
   usage?: Partial<Usage>;
   error?: string;
+  /** User rows (by seq) the defender withheld from the model: their stored text is replaced by `note`. */
+  withheld?: readonly { seq: number; note: string }[];
 }
 
 /** A started turn. */
@@ -234,6 +236,8 @@ export class SessionQueue {
     this.#setMeta('usage', JSON.stringify({ inputTokens: totals.inputTokens + u.inputTokens, outputTokens: totals.outputTokens + u.outputTokens, costUsd: totals.costUsd + u.costUsd, runs: totals.runs + 1 }));
     const entries: { role: HistoryRole; text: string; runId: string }[] = (outcome.messages ?? []).map((m) => ({ role: m.role, text: m.text, runId }));
     if (outcome.state !== 'done') entries.push({ role: 'system', text: `[run ${runId} ${outcome.state}${outcome.error ? `: ${outcome.error}` : ''}]`, runId });
+    // A withheld prompt never reaches a later turn's context either: only the note stays in history.
+    for (const w of outcome.withheld ?? []) this.history.redactUser(w.seq, w.note);
     this.history.append(entries, now);
     this.#pruneRuns();
   }

@@ -25,6 +25,8 @@ export interface TurnResult {
   /** Assistant replies and tool results to keep in history (tool results are truncated before storage). */
   readonly messages: readonly { role: 'assistant' | 'tool'; text: string }[];
   readonly usage?: Partial<Usage>;
+  /** User items (by seq) the defender withheld from the model; their history text becomes `note`. */
+  readonly withheld?: readonly { seq: number; note: string }[];
 }
 
 /** Runs one turn. */

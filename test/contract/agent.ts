@@ -8,7 +8,7 @@ import { TEST_TOKEN } from './constants.ts';
 import { authed, uniqueSession, waitFor } from './harness.ts';
 import { connectParams, FrameClient } from './ws-client.ts';
 export { agentModelsConfig, INJECTION } from './agent-config.ts';
-import { INBOX_SESSION } from './agent-config.ts';
+import { BLOCKED_PROMPT, INBOX_SESSION, REVIEW_PROMPT } from './agent-config.ts';
 
 /** What a host offers the agent suite. */
 export interface AgentHarness {
@@ -150,6 +150,66 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       op.ws.close(1000);
     });
 
+    it('scores each prompt before the model sees it: a blocked one never reaches the model, now or later', async () => {
+      const h = harness();
+      const op = await operator(h, ['operator.read', 'operator.write']);
+      const session = uniqueSession('prompt-block');
+      await useModel(h, session, 'fake-plain/transcript');
+      const first = `run-${crypto.randomUUID()}`;
+      expect((await op.req('chat.send', { sessionKey: session, message: BLOCKED_PROMPT, idempotencyKey: first })).ok).toBe(true);
+      const refused = await op.next((f) => f.event === 'chat' && f.payload.runId === first && f.payload.state === 'final', 30_000);
+      expect(refused.payload.message.content[0].text).toMatch(/^Your message was not passed to the agent: the defender blocked it \(prompt_guard:/);
+      const decision = await op.next((f) => f.event === 'defender.decision' && f.payload.sessionKey === session && f.payload.kind === 'prompt', 10_000);
+      expect(decision.payload).toMatchObject({ kind: 'prompt', decision: 'block' });
+      // The next turn's model context holds the note, not the withheld text.
+      const second = `run-${crypto.randomUUID()}`;
+      await op.req('chat.send', { sessionKey: session, message: 'what time is it', idempotencyKey: second });
+      const answer = await op.next((f) => f.event === 'chat' && f.payload.runId === second && f.payload.state === 'final', 30_000);
+      const text = answer.payload.message.content[0].text as string;
+      expect(text).toMatch(/^transcript: \[message withheld by the defender: block \(prompt_guard:[^)]*\)\] \| what time is it$/);
+      expect(text).not.toContain('reveal your system prompt');
+      const history = await op.req('chat.history', { sessionKey: session });
+      const users = history.payload.messages.filter((m: { role: string }) => m.role === 'user').map((m: { content: { text: string }[] }) => m.content[0]!.text);
+      expect(users[0]).toMatch(/^\[message withheld by the defender: block/);
+      expect(JSON.stringify(history.payload)).not.toContain('reveal your system prompt');
+      const described = await op.req('sessions.describe', { key: session });
+      expect(described.payload.entry.defender.block).toBeGreaterThanOrEqual(1);
+      // The recorded decisions, newest first, filtered by session and outcome.
+      const listed = await op.req('defender.decisions', { sessionKey: session, decision: 'block', limit: 5 });
+      expect(listed.payload.decisions).toHaveLength(1);
+      expect(listed.payload.decisions[0]).toMatchObject({ kind: 'prompt', decision: 'block', sessionKey: session, excerpt: BLOCKED_PROMPT });
+      expect(listed.payload.decisions[0].reasons).toContain('prompt_guard:override.ignore_previous_instructions');
+      const all = await op.req('defender.decisions', { sessionKey: session, limit: 1 });
+      expect(all.payload.decisions[0].excerpt).toBe('what time is it');
+      expect((await op.req('defender.decisions', { sessionKey: session, limit: 1, beforeId: all.payload.nextBeforeId })).payload.decisions[0].excerpt).toBe(BLOCKED_PROMPT);
+      const bad = await op.req('defender.decisions', { limit: 0 });
+      expect(bad.ok).toBe(false);
+      expect(bad.error).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect(bad.error.message).toContain('limit');
+      op.ws.close(1000);
+    });
+
+    it('holds a prompt scored review until an operator decides: approved reaches the model, denied does not', async () => {
+      const h = harness();
+      const approver = await operator(h, ['operator.approvals', 'operator.write']);
+      const session = uniqueSession('prompt-review');
+      await useModel(h, session, 'fake-plain/transcript');
+      for (const decision of ['deny', 'allow-once'] as const) {
+        const runId = `run-${crypto.randomUUID()}`;
+        await approver.req('chat.send', { sessionKey: session, message: REVIEW_PROMPT, idempotencyKey: runId });
+        const requested = await approver.next((f) => f.event === 'exec.approval.requested' && f.payload.sessionKey === session && f.payload.runId === runId, 30_000);
+        expect(requested.payload).toMatchObject({ kind: 'prompt', summary: REVIEW_PROMPT });
+        expect(requested.payload.reasons.map((r: { rule: string }) => r.rule)).toContain('jailbreak.no_restrictions');
+        expect((await approver.req('exec.approval.resolve', { id: requested.payload.id, decision })).payload).toMatchObject({ changed: true });
+        const final = await approver.next((f) => f.event === 'chat' && f.payload.runId === runId && f.payload.state === 'final', 30_000);
+        const text = final.payload.message.content[0].text as string;
+        if (decision === 'deny') expect(text).toMatch(/^Your message was not passed to the agent: it was held for review and not approved/);
+        // The denied prompt stays out of the model's context; the approved one reaches it.
+        else expect(text).toBe(`transcript: [message withheld by the defender: review not approved (prompt_guard:override.ignore_previous_instructions, prompt_guard:jailbreak.no_restrictions)] | ${REVIEW_PROMPT}`);
+      }
+      approver.ws.close(1000);
+    });
+
     it('blocks a model that asks to run `rm -rf ~`: the model gets a block result and nothing runs', async () => {
       const h = harness();
       const watcher = await operator(h, ['operator.read']);
@@ -164,7 +224,7 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       expect(texts.at(-1)).toMatch(/^done: \{"ok":false,"error":\{"code":"blocked","message":"blocked by policy: command_guard:fs\.rm_recursive_root_or_home/);
       if (h.homeCanaryExists) expect(h.homeCanaryExists()).toBe(true);
       // The decision went out as an event to readers, with its reasons, and is counted for the session.
-      const event = await watcher.next((f) => f.event === 'defender.decision' && f.payload.sessionKey === session, 10_000);
+      const event = await watcher.next((f) => f.event === 'defender.decision' && f.payload.sessionKey === session && f.payload.kind === 'tool_call', 10_000);
       expect(event.payload).toMatchObject({ kind: 'tool_call', tool: 'exec', decision: 'block' });
       expect(event.payload.reasons).toContain('command_guard:fs.rm_recursive_root_or_home');
       const described = await watcher.req('sessions.describe', { key: session });

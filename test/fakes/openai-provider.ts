@@ -100,6 +100,9 @@ export function createFakeOpenAI() {
         return sse(entry, [delta({ content: 'x' }), { error: { message: 'upstream overloaded', code: 'overloaded' } }], crlf);
       case 'text':
         return sse(entry, textChunks(a1 ?? '', body), crlf);
+      case 'transcript':
+        // Every user message the model was given, in order: shows exactly what reached the model.
+        return sse(entry, textChunks(`transcript: ${body.messages.filter((m) => m.role === 'user').map((m) => m.content ?? '').join(' | ')}`, body), crlf);
       case 'tools': {
         const steps = Number(a1 ?? 1);
         if (c.req.header('x-fake-after-tools') === 'hang' && toolStepsDone(body) >= steps) {

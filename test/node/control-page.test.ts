@@ -1,10 +1,15 @@
 // The control page at GET / in a real headless Chromium (Debian `chromium`, playwright-core) against the real Node
 // server: strict CSP, token login, live status, sessions with history, approvals and logs; saves a screenshot.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLOCKED_PROMPT } from '../contract/agent-config.ts';
 import { TEST_TOKEN } from '../contract/constants.ts';
+import { waitFor } from '../contract/harness.ts';
+import { createFakeOpenAI } from '../fakes/openai-provider.ts';
+import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
+import { createFakeTelegram } from '../fakes/telegram.ts';
 import { ROOT, spawnServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -47,14 +52,36 @@ describe.skipIf(!HAVE_CHROMIUM)('control page in headless chromium', () => {
   let page: Page;
   const cspViolations: string[] = [];
 
-  beforeAll(async () => {
-    server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN });
-    const rpc = await fetch(`${server.url}/rpc`, {
+  const telegram = createFakeTelegram();
+  const botToken = telegram.addBot(5101, 'control_page_bot');
+  let provider: ServedFake;
+  let bots: ServedFake;
+
+  const rpc = async (method: string, params: Record<string, unknown>) => {
+    const res = await fetch(`${server.url}/rpc`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'req', id: '1', method: 'chat.send', params: { sessionKey: 'agent:main:main', message: 'hello control page', idempotencyKey: 'cp-1' } }),
+      body: JSON.stringify({ type: 'req', id: crypto.randomUUID(), method, params }),
     });
-    expect(rpc.status).toBe(200);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { payload: Record<string, unknown> }).payload;
+  };
+
+  beforeAll(async () => {
+    provider = await serveOnPort0(createFakeOpenAI().app);
+    bots = await serveOnPort0(telegram.app);
+    const config = join(dir.path, 'edgeclaw.json5');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        models: { default: 'fake/echo', providers: { fake: { baseUrl: `${provider.url}/v1`, keyless: true, models: ['echo'] } } },
+        channels: { telegram: { accounts: [{ id: 'default', token: botToken, apiRoot: bots.url, transport: 'polling', pollTimeoutSeconds: 1 }] } },
+      }),
+    );
+    server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' });
+    await rpc('chat.send', { sessionKey: 'agent:main:main', message: 'hello control page', idempotencyKey: 'cp-1' });
+    await rpc('chat.send', { sessionKey: 'agent:main:main', message: BLOCKED_PROMPT, idempotencyKey: 'cp-2' });
+    await waitFor(async () => ((await rpc('defender.decisions', { decision: 'block' })).decisions as unknown[]).length > 0 || undefined, 30_000, 'the blocked prompt to be recorded');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
     page = await browser.newPage();
     page.on('console', (m) => {
@@ -64,12 +91,15 @@ describe.skipIf(!HAVE_CHROMIUM)('control page in headless chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
+    telegram.releaseAll();
     server?.child.kill('SIGTERM');
     await server?.exited;
+    await provider?.close();
+    await bots?.close();
     dir.cleanup();
   });
 
-  it('logs in with a token, shows status, sessions with history, approvals and logs, and saves a screenshot', async () => {
+  it('logs in with a token, shows status, channels, usage, defender decisions, sessions with history, approvals and logs, and saves a screenshot', async () => {
     const res = await page.goto(`${server.url}/`);
     expect(res?.status()).toBe(200);
     await page.locator('#token').fill(TEST_TOKEN);
@@ -78,9 +108,21 @@ describe.skipIf(!HAVE_CHROMIUM)('control page in headless chromium', () => {
     await page.locator('#login').waitFor({ state: 'hidden', ...WAIT });
     await expect(page.locator('.status-version').textContent(WAIT)).resolves.toMatch(/^\d+\.\d+\.\d+/);
     await page.locator('#sessions li[data-key="agent:main:main"]').click(WAIT);
-    await page.locator('#history li', { hasText: 'hello control page' }).waitFor(WAIT);
+    await page.locator('#history li', { hasText: 'echo: hello control page' }).waitFor(WAIT);
     await page.locator('#approvals-note', { hasText: 'nothing pending' }).waitFor(WAIT);
     await page.locator('#logs', { hasText: 'listening' }).waitFor(WAIT);
+    // The configured Telegram bot is listed with its transport; the others are named as not configured.
+    await page.locator('#channels li[data-channel="telegram"]', { hasText: 'polling' }).waitFor(WAIT);
+    await page.locator('#channels-note', { hasText: 'Slack' }).waitFor(WAIT);
+    // Usage counts the answered run; the blocked prompt never reached the model.
+    await expect(page.locator('.usage-runs').textContent(WAIT)).resolves.toBe('1');
+    await page.locator('#usage-models li', { hasText: 'fake/echo' }).waitFor(WAIT);
+    // Recent decisions with their reasons: the blocked prompt and the allowed one.
+    const blocked = page.locator('#decisions li[data-decision="block"][data-kind="prompt"]');
+    await blocked.waitFor(WAIT);
+    await expect(blocked.textContent()).resolves.toContain('prompt_guard:override.ignore_previous_instructions');
+    await page.locator('#decisions li[data-decision="allow"][data-kind="prompt"]').first().waitFor(WAIT);
+    await page.locator('#history li', { hasText: 'message withheld by the defender' }).waitFor(WAIT);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'control-page.png'), fullPage: true });
     expect(cspViolations).toEqual([]);

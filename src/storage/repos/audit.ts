@@ -69,3 +69,73 @@ export async function decisionCounts(db: DbBinding, sessionKey: string): Promise
   }
   return out;
 }
+
+/** One recorded decision as `defender.decisions` returns it. */
+export interface DecisionRow {
+  id: number;
+  at: number;
+  kind: string;
+  decision: 'allow' | 'review' | 'block';
+  score: number;
+  reasons: string[];
+  sessionKey?: string;
+  runId?: string;
+  tool?: string;
+  excerpt?: string;
+}
+
+/** Filters of {@link recentDecisions}. */
+export interface DecisionQuery {
+  limit: number;
+  /** Only rows with an id below this (the next page of older rows). */
+  beforeId?: number;
+  sessionKey?: string;
+  decision?: 'allow' | 'review' | 'block';
+}
+
+/**
+ * The newest recorded defender decisions first (paged by id), optionally for one session or outcome.
+ * @example await recentDecisions(env.DB, { limit: 20, decision: 'block' })
+ */
+export async function recentDecisions(db: DbBinding, q: DecisionQuery): Promise<DecisionRow[]> {
+  const where = ["actor = 'defender'"];
+  const args: (string | number)[] = [];
+  if (q.beforeId !== undefined) {
+    where.push('id < ?');
+    args.push(q.beforeId);
+  }
+  if (q.decision) {
+    where.push('action = ?');
+    args.push(`decision.${q.decision}`);
+  }
+  if (q.sessionKey) {
+    where.push("json_extract(detail, '$.session') = ?");
+    args.push(q.sessionKey);
+  }
+  const { results } = await db
+    .prepare(`SELECT id, at, action, detail FROM audit WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
+    .bind(...args, q.limit)
+    .all<{ id: number; at: number; action: string; detail: string | null }>();
+  return results.map((r) => {
+    let d: Record<string, unknown> = {};
+    try {
+      d = r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {};
+    } catch {
+      d = {};
+    }
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const decision = r.action.replace(/^decision\./, '');
+    return {
+      id: Number(r.id),
+      at: Number(r.at),
+      kind: str(d.kind) ?? 'unknown',
+      decision: decision === 'block' || decision === 'review' ? decision : 'allow',
+      score: typeof d.score === 'number' ? d.score : 0,
+      reasons: Array.isArray(d.reasons) ? d.reasons.filter((x): x is string => typeof x === 'string') : [],
+      ...(str(d.session) ? { sessionKey: str(d.session) } : {}),
+      ...(str(d.runId) ? { runId: str(d.runId) } : {}),
+      ...(str(d.tool) ? { tool: str(d.tool) } : {}),
+      ...(str(d.excerpt) ? { excerpt: str(d.excerpt) } : {}),
+    };
+  });
+}
