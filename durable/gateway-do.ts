@@ -165,6 +165,10 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
 
   // ControlHub (config, usage, cron, wake/heartbeats, send), called directly by methods dispatched here.
   async configGet() { return this.#control.configGet(); }
+  /** The stored config's hot sections for session objects in other isolates (see refreshHotSettings). */
+  async hotSettings() {
+    return this.#control.config.hotSections();
+  }
   async configWrite(mode: 'patch' | 'set', raw: string, baseHash: string) { return this.#control.configWrite(mode, raw, baseHash); }
   async usageSummary(fromDay?: string, toDay?: string) { return this.#control.usageSummary(fromDay, toDay); }
   async cronAdd(spec: Parameters<ControlHub['cronAdd']>[0]) { return this.#control.cronAdd(spec); }

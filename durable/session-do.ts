@@ -5,11 +5,12 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env.ts';
-import { settingsOf } from '../src/config/settings.ts';
+import { refreshHotSettings, settingsOf } from '../src/config/settings.ts';
+import type { Config } from '../src/config/schema.ts';
 import { createLogger } from '../src/log.ts';
-import { parseByChannel } from '../src/scheduler/decide.ts';
+import { parseByChannel, type GlobalQueueSettings } from '../src/scheduler/decide.ts';
 import { SessionDriver, type LimiterPort, type QueueBoundPort, type SessionSnapshot } from '../src/scheduler/session-driver.ts';
-import { SessionQueue, type HistoryEntry, type HistoryPage } from '../src/scheduler/session-queue.ts';
+import { SessionQueue, type HistoryEntry, type HistoryPage, type QueueLimits } from '../src/scheduler/session-queue.ts';
 import type { TurnRunner } from '../src/scheduler/turn-runner.ts';
 import type { DroppedItem, EnqueueInput, EnqueueResult, SessionOverrides } from '../src/scheduler/types.ts';
 import { deleteSessionIndex, recordSessionIndex } from '../src/storage/repos/sessions.ts';
@@ -23,6 +24,23 @@ const LEASE_TTL_MS = 60_000;
 const LEASE_RENEW_MS = 20_000;
 /** Name of the limiter object holding concurrency leases. */
 const LIMITER_NAME = 'global';
+/** The queue and history limits of a config. */
+function limitsOf(s: Config): QueueLimits {
+  return {
+    queueCap: s.queue.cap,
+    historyCap: s.history.cap,
+    historyMaxBytes: s.history.maxBytes,
+    toolResultMaxBytes: s.history.toolResultMaxBytes,
+    idempotencyCap: s.queue.idempotencyCap,
+    idempotencyTtlMs: s.queue.idempotencyTtlMs,
+  };
+}
+
+/** The driver's global queue settings of a config. */
+function queueSettingsOf(s: Config): GlobalQueueSettings & Pick<Config['queue'], 'maxConcurrent' | 'globalCap'> {
+  return { ...s.queue, byChannel: parseByChannel(s.queue.byChannel) };
+}
+
 /** Name of the limiter object holding the global queue counts (a second object spreads the load). */
 const QUEUE_BOUND_NAME = 'queue';
 
@@ -33,32 +51,37 @@ export class SessionDO extends DurableObject<Env> {
   /** Channel replies of interrupted runs wait to be settled (their notice sent, their draft finalised). */
   #unsettled = false;
 
+  /** The settings object the limits below were taken from (hot config replaces it; see #applyHot). */
+  #seen: Config;
+  /** Queue and history limits, shared by reference with the queue and its history: updated in place. */
+  readonly #limits: QueueLimits;
+  /** Global queue settings, shared by reference with the driver: updated in place. */
+  readonly #queueSettings: GlobalQueueSettings & Pick<Config['queue'], 'maxConcurrent' | 'globalCap'>;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const { queue, history } = settingsOf(env);
-    this.#queue = new SessionQueue(ctx.storage.sql, {
-      queueCap: queue.cap,
-      historyCap: history.cap,
-      historyMaxBytes: history.maxBytes,
-      toolResultMaxBytes: history.toolResultMaxBytes,
-      idempotencyCap: queue.idempotencyCap,
-      idempotencyTtlMs: queue.idempotencyTtlMs,
-    });
+    this.#seen = settingsOf(env);
+    this.#limits = limitsOf(this.#seen);
+    this.#queueSettings = queueSettingsOf(this.#seen);
+    this.#queue = new SessionQueue(ctx.storage.sql, this.#limits);
     const limiter = env.LIMITER;
+    const live = () => this.#queueSettings;
     const port: LimiterPort | undefined = limiter && {
-      acquire: (holder, waitMs) => limiter.getByName(LIMITER_NAME).acquire(holder, queue.maxConcurrent, LEASE_TTL_MS, waitMs),
+      acquire: (holder, waitMs) => limiter.getByName(LIMITER_NAME).acquire(holder, live().maxConcurrent, LEASE_TTL_MS, waitMs),
       release: (holder) => limiter.getByName(LIMITER_NAME).release(holder),
       renew: (holder) => limiter.getByName(LIMITER_NAME).renew(holder, LEASE_TTL_MS),
       renewEveryMs: LEASE_RENEW_MS,
     };
     const bound: QueueBoundPort | undefined = limiter && {
-      admit: (holder, desired) => limiter.getByName(QUEUE_BOUND_NAME).admit(holder, desired, queue.globalCap),
-      cap: queue.globalCap,
+      admit: (holder, desired) => limiter.getByName(QUEUE_BOUND_NAME).admit(holder, desired, live().globalCap),
+      get cap() {
+        return live().globalCap;
+      },
     };
     this.#driver = new SessionDriver({
       queue: this.#queue,
       transaction: (fn) => ctx.storage.transactionSync(fn),
-      settings: { ...queue, byChannel: parseByChannel(queue.byChannel) },
+      settings: this.#queueSettings,
       runner: this.turnRunner(),
       ...(port ? { limiter: port } : {}),
       ...(bound ? { queueBound: bound } : {}),
@@ -96,6 +119,18 @@ export class SessionDO extends DurableObject<Env> {
     return this.#ready;
   }
 
+  /** Ready, with the current hot settings (Workers: pulled from the gateway object at most every few seconds). */
+  async #prepare(): Promise<void> {
+    await this.#ensureReady();
+    if (this.env.CAPABILITIES?.host !== 'node') await refreshHotSettings(this.env, () => this.env.GATEWAY.getByName('main').hotSettings());
+    const now = settingsOf(this.env);
+    if (now === this.#seen) return;
+    // config.patch replaced the hot sections: the queue, its history and the driver read these objects.
+    this.#seen = now;
+    Object.assign(this.#limits, limitsOf(now));
+    Object.assign(this.#queueSettings, queueSettingsOf(now));
+  }
+
   /** Liveness probe used by /readyz: proves the host can construct, migrate and call this class. */
   async ping(): Promise<{ ok: true; schema: 'ready' }> {
     await this.#ensureReady();
@@ -104,7 +139,7 @@ export class SessionDO extends DurableObject<Env> {
 
   /** Durably appends an item (alarm armed first); returns only after commit. */
   async enqueue(sessionKey: string, input: EnqueueInput): Promise<EnqueueResult> {
-    await this.#ensureReady();
+    await this.#prepare();
     const now = Date.now();
     // Arm first: a crash between the two leaves a spurious alarm (a no-op drain), never a queued item
     // with no alarm to drain it.
@@ -120,7 +155,7 @@ export class SessionDO extends DurableObject<Env> {
 
   /** Cancels queued turns (all, or `runId`), then aborts the active run. */
   async abort(runId?: string): Promise<{ aborted: DroppedItem[]; activeAborted: string | null }> {
-    await this.#ensureReady();
+    await this.#prepare();
     const result = this.#driver.abort(runId);
     this.#publishIndex();
     return result;
@@ -128,7 +163,7 @@ export class SessionDO extends DurableObject<Env> {
 
   /** Sets per-session overrides (queueMode, queueCap, queueDrop, debounceMs, model); null clears one. */
   async patch(changes: { [K in keyof SessionOverrides]?: SessionOverrides[K] | null }): Promise<SessionOverrides> {
-    await this.#ensureReady();
+    await this.#prepare();
     const result = this.#driver.patch(changes);
     if (this.#queue.head()) await this.#armAlarm(Date.now());
     return result;
@@ -136,37 +171,37 @@ export class SessionDO extends DurableObject<Env> {
 
   /** Status, overrides and the pending items. */
   async snapshot(pendingLimit = 50): Promise<SessionSnapshot> {
-    await this.#ensureReady();
+    await this.#prepare();
     return this.#driver.snapshot(pendingLimit);
   }
 
   /** The newest `limit` history rows (at most 1000), oldest first. */
   async history(limit = 50): Promise<HistoryEntry[]> {
-    await this.#ensureReady();
+    await this.#prepare();
     return this.#driver.history(limit, null).entries;
   }
 
   /** One history page (oldest first, at most 1000 rows); pass `nextCursor` back for older rows. */
   async historyPage(opts: { limit?: number; cursor?: string | null } = {}): Promise<HistoryPage> {
-    await this.#ensureReady();
+    await this.#prepare();
     return this.#driver.history(opts.limit ?? 50, opts.cursor ?? null);
   }
 
   /** Folds all but the newest `keep` history rows into one summary row. */
   async compact(keep?: number): Promise<{ folded: number }> {
-    await this.#ensureReady();
+    await this.#prepare();
     return this.#driver.compact(keep);
   }
 
   /** Archives history and starts a fresh window. */
   async reset(): Promise<{ archived: number; epoch: number }> {
-    await this.#ensureReady();
+    await this.#prepare();
     return this.#driver.reset();
   }
 
   /** Appends an assistant or system note to history without a run (`chat.inject`); returns its row id. */
   async inject(sessionKey: string, role: 'assistant' | 'system', text: string): Promise<{ id: number; ts: number }> {
-    await this.#ensureReady();
+    await this.#prepare();
     const now = Date.now();
     const id = this.ctx.storage.transactionSync(() => {
       this.#queue.bindSessionKey(sessionKey);
@@ -182,7 +217,7 @@ export class SessionDO extends DurableObject<Env> {
    * and removes the session from the global index. Using the key again starts it afresh.
    */
   async remove(sessionKey: string): Promise<{ archived: number; aborted: number }> {
-    await this.#ensureReady();
+    await this.#prepare();
     const aborted = this.#driver.abort();
     const { archived } = this.#driver.reset();
     await deleteSessionIndex(this.env.DB, sessionKey);
@@ -191,7 +226,7 @@ export class SessionDO extends DurableObject<Env> {
 
   /** Drains due turns in order; re-arms for what is left. A throw makes the host retry the alarm. */
   override async alarm(): Promise<void> {
-    await this.#ensureReady();
+    await this.#prepare();
     if (this.#unsettled) {
       const { settleInterruptedReplies } = await import('../src/agent/channel-reply.ts');
       this.#unsettled = (await settleInterruptedReplies(this.env, this.ctx.storage.sql)) > 0;

@@ -92,6 +92,12 @@ async function digestTokens(stored: JsonObject): Promise<JsonObject> {
 }
 
 /** The config store of one gateway. */
+/** The hot sections of a stored config (see HOT_PREFIXES) and the stored config's hash. */
+export interface HotSections {
+  hash: string;
+  settings: Pick<Config, 'logLevel' | 'agent' | 'queue' | 'history' | 'cron'>;
+}
+
 export class ConfigService {
   readonly #env: Env;
   readonly #sql: SqlPort;
@@ -140,6 +146,17 @@ export class ConfigService {
     if (this.#file) return; // the Node host started from the file already
     const { stored, exists } = await this.#stored();
     if (exists) applyHotSettings(this.#env, this.effective(stored));
+  }
+
+  /**
+   * The hot sections of the effective config for objects in other isolates (Workers session objects), with
+   * the stored config's hash so a caller applies each version once; null when nothing is stored.
+   */
+  async hotSections(): Promise<HotSections | null> {
+    const { stored, exists } = await this.#stored();
+    if (!exists) return null;
+    const c = this.effective(stored);
+    return { hash: await configHash(stored), settings: { logLevel: c.logLevel, agent: c.agent, queue: c.queue, history: c.history, cron: c.cron } };
   }
 
   /** config.get: everything redacted, plus the hash writes must quote. */

@@ -101,6 +101,34 @@ export function describeControl(host: string, harness: () => ControlHarness): vo
       admin.ws.close(1000);
     });
 
+    it('a hot queue cap reaches a session object that is already loaded (no restart, no eviction)', async () => {
+      const h = harness();
+      const admin = await operator(h, ['operator.admin']);
+      const session = `agent:main:hot-${uid()}`;
+      const enqueue = (n: number) =>
+        h.fetch(`/sessions/${session}/queue`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify({ text: `held ${n}`, id: `hot-${n}`, delayMs: 600_000 }) });
+      // Two items wait in the loaded object under the default cap.
+      expect((await enqueue(1)).status).toBe(202);
+      expect((await enqueue(2)).status).toBe(202);
+      const base = (await admin.req('config.get', {})).payload.hash as string;
+      const patched = await admin.req('config.patch', { raw: '{queue:{cap:2,drop:"new"}}', baseHash: base });
+      expect(patched.payload).toMatchObject({ ok: true, restartRequired: false, applied: expect.arrayContaining(['queue.cap', 'queue.drop']) });
+      try {
+        // The next item is refused by the same object under the new cap (Workers objects pull it within seconds).
+        let n = 3;
+        const refused = await waitFor(async () => {
+          const res = await enqueue(n++);
+          return res.status === 429 ? res : undefined;
+        }, 20_000, 'the hot cap to reach the session object');
+        expect(await refused.json()).toMatchObject({ ok: false, error: { code: 'QUEUE_FULL' } });
+      } finally {
+        const now = (await admin.req('config.get', {})).payload.hash as string;
+        expect((await admin.req('config.patch', { raw: '{queue:null}', baseHash: now })).payload).toMatchObject({ ok: true });
+        await h.fetch(`/sessions/${session}/abort`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` }, body: '{}' });
+        admin.ws.close(1000);
+      }
+    });
+
     it('cron: a job fires on schedule into its session, runs are recorded, and firing continues after a restart', async () => {
       const h = harness();
       let admin = await operator(h, ['operator.admin']);
