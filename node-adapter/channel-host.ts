@@ -100,6 +100,17 @@ export class NodeChannelHost implements ChannelHost {
     const account = findDiscordAccount(env, id);
     if (!account?.gateway || !account.botToken) return false;
     const log = this.#log.child({ channel: 'discord', account: id });
+    // The session position survives a restart: the next process RESUMEs and Discord replays what it missed.
+    const { readMeta, writeMeta, latestWins } = await import('../src/storage/repos/meta.ts');
+    const { sha256HexOf } = await import('../src/defender/active-policy.ts');
+    const key = `discord.gateway.${id}`;
+    const bot = (await sha256HexOf(account.botToken)).slice(0, 16);
+    const saved = await readMeta<{ bot?: unknown; sessionId?: unknown; resumeUrl?: unknown; handledSeq?: unknown }>(env.DB, key).catch(() => null);
+    const resume =
+      saved && saved.bot === bot && typeof saved.sessionId === 'string' && typeof saved.resumeUrl === 'string' && Number.isSafeInteger(saved.handledSeq)
+        ? { sessionId: saved.sessionId, resumeUrl: saved.resumeUrl, handledSeq: saved.handledSeq as number }
+        : null;
+    const checkpoints = latestWins<object | null>((v) => writeMeta(env.DB, key, v), (err) => log.warn('discord gateway checkpoint not saved', { err: String(err) }));
     const api = createDiscordApi(account);
     const notices = createDiscordOutbox({ account: () => account, api: () => api, interactionToken: async () => null, store: new MemoryOutboxStore(2_000) });
     const sink = sessionsSink(env.SESSIONS);
@@ -127,6 +138,8 @@ export class NodeChannelHost implements ChannelHost {
         const at = Date.now();
         void noteAccountEvent(env, 'discord', id, event === 'fatal' ? { kind: 'error', at, error: s.lastError ?? 'gateway closed' } : { kind: event, at });
       },
+      resume,
+      onCheckpoint: (cp) => checkpoints.push(cp ? { bot, ...cp } : null),
       ...(this.#opts.backoff ? { backoff: this.#opts.backoff } : {}),
     });
     client.start();
@@ -135,7 +148,10 @@ export class NodeChannelHost implements ChannelHost {
         const s = client.state();
         return { running: s.running, connected: s.connected, lastError: s.lastError, lastConnectedAt: s.lastConnectedAt, reconnectAttempts: s.reconnectAttempts, details: { mode: 'gateway', gateway: { resumes: s.resumes, identifies: s.identifies, seq: s.seq } } };
       },
-      stop: async () => client.stop(),
+      stop: async () => {
+        client.stop();
+        await checkpoints.flush();
+      },
     });
     return true;
   }

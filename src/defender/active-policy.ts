@@ -3,6 +3,7 @@ import { applyPolicyBundle, applyRootRotation, BundleError, initialState, type B
 import { DEFAULT_POLICY, profilePolicy } from './policy.ts';
 import { createLogger } from '../log.ts';
 import type { DefenderPolicy } from './types.ts';
+import { readMeta, writeMeta } from '../storage/repos/meta.ts';
 
 /** The vars this module reads (a subset of src/env.ts Vars). */
 export interface PolicyVars {
@@ -74,21 +75,10 @@ const META_KEY = 'defender.policy.active';
 export function d1PolicyStore(db: Pick<D1Database, 'prepare'>): PolicyStateStore {
   return {
     async load() {
-      const row = await db.prepare('SELECT value FROM meta WHERE key = ?').bind(META_KEY).first<{ value: string }>();
-      if (!row) return null;
-      try {
-        const v = JSON.parse(row.value) as PersistedPolicy;
-        return typeof v.bundle === 'string' && Number.isSafeInteger(v.bundleVersion) && Number.isSafeInteger(v.rootVersion) ? v : null;
-      } catch {
-        return null;
-      }
+      const v = await readMeta<PersistedPolicy>(db, META_KEY);
+      return v && typeof v.bundle === 'string' && Number.isSafeInteger(v.bundleVersion) && Number.isSafeInteger(v.rootVersion) ? v : null;
     },
-    async save(state) {
-      await db
-        .prepare('INSERT INTO meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
-        .bind(META_KEY, JSON.stringify(state), Date.now())
-        .run();
-    },
+    save: (state) => writeMeta(db, META_KEY, state),
   };
 }
 

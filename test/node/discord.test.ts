@@ -47,6 +47,8 @@ const rpc = (method: string, params: unknown) => rpcCall(server.url, method, par
 const to = (target: string) => rest.messages().filter((m) => m.to === target);
 const channelAccount = async () => ((await rpc('channels.status', { channel: 'discord' })).payload.channelAccounts as Record<string, Record<string, unknown>[]>).discord![0]!;
 
+let serverEnv: Record<string, string>;
+
 beforeAll(async () => {
   keys = await createDiscordKeys();
   gateway = await createFakeDiscordGateway({ botToken: BOT_TOKEN, botUserId: BOT_USER });
@@ -65,7 +67,8 @@ beforeAll(async () => {
       },
     }),
   );
-  server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' });
+  serverEnv = { PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' };
+  server = await spawnServer(serverEnv);
   await waitFor(async () => (gateway.stats.identifies > 0 && gateway.connected() ? true : undefined), 20_000, 'the gateway identify');
 });
 
@@ -159,6 +162,25 @@ describe('discord gateway (node only)', () => {
     expect(gateway.stats.resumeSeqs[0]).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 500));
     expect(sent.map((m) => m.content)).toEqual(['echo: sent while you were away']);
+    expect(to('1800000000000000002')).toHaveLength(1);
+  });
+
+  it('resumes the same session after kill -9 and a restart: what arrived while it was down is answered once', async () => {
+    const identifies = gateway.stats.identifies;
+    const resumes = gateway.stats.resumes;
+    server.child.kill('SIGKILL');
+    await server.exited;
+    await waitFor(async () => (!gateway.connected() ? true : undefined), 10_000, 'the dead connection');
+    gateway.dispatch('MESSAGE_CREATE', messageCreate({ id: '1700000000000000030', channelId: '1800000000000000003', userId: '1900000000000000004', content: 'sent while the server was down' }));
+    server = await spawnServer(serverEnv);
+    await waitFor(async () => (gateway.stats.resumes > resumes && gateway.connected() ? true : undefined), 30_000, 'the resume after restart');
+    // The new process RESUMEd the saved session (no new IDENTIFY) from the last handled sequence number.
+    expect(gateway.stats.identifies).toBe(identifies);
+    const sent = await waitFor(async () => (to('1800000000000000003').length > 0 ? to('1800000000000000003') : undefined), 30_000, 'the reply');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sent.map((m) => m.content)).toEqual(['echo: sent while the server was down']);
+    expect(to('1800000000000000003')).toHaveLength(1);
+    // Messages answered before the crash were not answered again (replay is deduplicated by message id).
     expect(to('1800000000000000002')).toHaveLength(1);
   });
 });

@@ -7,7 +7,8 @@
  * Dispatches are handled one at a time, in order. The sequence number sent on RESUME is the last one
  * *handled*, not the last one received: whatever was received but not yet handed to a session (a crash
  * of the handler, a backlog over the cap, a dropped connection) is replayed by Discord, and the session's
- * dedupe on the message id makes the replay harmless.
+ * dedupe on the message id makes the replay harmless. The host saves that position (`onCheckpoint`) and
+ * hands it to the next process (`resume`), so a restart RESUMEs too instead of losing what arrived meanwhile.
  */
 
 /** The socket surface used. */
@@ -59,6 +60,14 @@ export interface GatewayState {
   lastConnectedAt: number | null;
 }
 
+/** What a later process needs to RESUME this session instead of starting a new one (and losing what it missed). */
+export interface GatewayCheckpoint {
+  sessionId: string;
+  resumeUrl: string;
+  /** Last sequence number whose dispatch was handled. */
+  handledSeq: number;
+}
+
 /** Client options. */
 export interface DiscordGatewayOptions {
   readonly token: string;
@@ -74,6 +83,10 @@ export interface DiscordGatewayOptions {
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   /** Dispatches waiting to be handled at most; past it the connection is dropped and resumed later. */
   readonly maxPending?: number;
+  /** A session a previous process saved: the first connection RESUMEs it (Discord replays what was missed). */
+  readonly resume?: GatewayCheckpoint | null;
+  /** Called when the resumable position changes (null: the session ended and cannot be resumed). */
+  onCheckpoint?(checkpoint: GatewayCheckpoint | null): void;
 }
 
 /** Gateway opcodes used. */
@@ -104,6 +117,21 @@ export class DiscordGatewayClient {
   constructor(options: DiscordGatewayOptions) {
     this.#o = options;
     this.#t = options.timers ?? REAL_TIMERS;
+    const r = options.resume;
+    if (r) Object.assign(this.#state, { sessionId: r.sessionId, resumeUrl: r.resumeUrl, handledSeq: r.handledSeq });
+  }
+
+  /** Reports the resumable position (or that there is none). */
+  #checkpoint(): void {
+    const s = this.#state;
+    this.#o.onCheckpoint?.(s.sessionId && s.resumeUrl && s.handledSeq !== null ? { sessionId: s.sessionId, resumeUrl: s.resumeUrl, handledSeq: s.handledSeq } : null);
+  }
+
+  /** Forgets the session: the next connection IDENTIFYs. */
+  #resetSession(): void {
+    this.#state.sessionId = null;
+    this.#state.handledSeq = null;
+    this.#checkpoint();
   }
 
   /** A copy of the current state. */
@@ -182,10 +210,7 @@ export class DiscordGatewayClient {
         this.#restart(4000, 'reconnect requested');
         return;
       case OP.INVALID_SESSION:
-        if (msg.d !== true) {
-          this.#state.sessionId = null;
-          this.#state.handledSeq = null;
-        }
+        if (msg.d !== true) this.#resetSession();
         this.#restart(4000, 'invalid session');
         return;
       case OP.DISPATCH:
@@ -207,6 +232,7 @@ export class DiscordGatewayClient {
         // A new session starts here: nothing before READY needs handling.
         this.#state.handledSeq = s;
         this.#state.identifies++;
+        this.#checkpoint();
       } else this.#state.resumes++;
       this.#state.connected = true;
       this.#state.lastError = null;
@@ -227,7 +253,10 @@ export class DiscordGatewayClient {
         // A newer connection resumes from handledSeq, so Discord replays what this one did not finish.
         if (gen !== this.#gen) return;
         if (handle) await this.#o.onDispatch(handle, msg.d, this.#state.botUserId);
-        if (s !== null && gen === this.#gen) this.#state.handledSeq = Math.max(this.#state.handledSeq ?? 0, s);
+        if (s !== null && gen === this.#gen && s > (this.#state.handledSeq ?? -1)) {
+          this.#state.handledSeq = s;
+          this.#checkpoint();
+        }
       } catch (err) {
         this.#state.lastError = `dispatch ${handle}: ${err instanceof Error ? err.message.slice(0, 200) : 'failed'}`;
         if (gen === this.#gen) this.#restart(4000, 'dispatch failed');
@@ -292,10 +321,7 @@ export class DiscordGatewayClient {
       this.#o.onLifecycle?.('fatal', this.#state);
       return;
     }
-    if (RESET_CLOSE_CODES.has(code)) {
-      this.#state.sessionId = null;
-      this.#state.handledSeq = null;
-    }
+    if (RESET_CLOSE_CODES.has(code)) this.#resetSession();
     if (code !== 1000) this.#state.lastError = `gateway closed ${code}${reason ? `: ${reason.slice(0, 100)}` : ''}`;
     this.#scheduleReconnect();
   }

@@ -1,7 +1,7 @@
 // The Discord Gateway state machine with a scripted socket and manual timers: identify, heartbeats and
 // zombie detection, resume from the last *handled* seq, a dispatch backlog over its cap, fatal close codes.
 import { describe, expect, it } from 'vitest';
-import { DiscordGatewayClient, OP, type GatewaySocketHandlers, type GatewayTimers } from '../../../src/channels/discord/gateway.ts';
+import { DiscordGatewayClient, OP, type GatewayCheckpoint, type GatewaySocketHandlers, type GatewayTimers } from '../../../src/channels/discord/gateway.ts';
 
 class ManualTimers implements GatewayTimers {
   #t = 0;
@@ -35,11 +35,14 @@ class ManualTimers implements GatewayTimers {
   }
 }
 
-function setup(opts: { maxPending?: number; onDispatch?: (t: string, d: unknown) => Promise<void> } = {}) {
+function setup(opts: { maxPending?: number; onDispatch?: (t: string, d: unknown) => Promise<void>; resume?: GatewayCheckpoint } = {}) {
   const timers = new ManualTimers();
   const sockets: { url: string; sent: { op: number; d: unknown }[]; h: GatewaySocketHandlers; closed: number | null }[] = [];
   const handled: unknown[] = [];
+  const checkpoints: (GatewayCheckpoint | null)[] = [];
   const client = new DiscordGatewayClient({
+    onCheckpoint: (cp) => void checkpoints.push(cp),
+    ...(opts.resume ? { resume: opts.resume } : {}),
     token: 'bot-token',
     intents: 1 << 9,
     resolveUrl: async () => 'wss://gw.test',
@@ -59,7 +62,7 @@ function setup(opts: { maxPending?: number; onDispatch?: (t: string, d: unknown)
     recv({ op: OP.HELLO, d: { heartbeat_interval: 1_000 } });
     recv({ op: OP.DISPATCH, s: 1, t: 'READY', d: { session_id: 's1', resume_gateway_url: 'wss://resume.test', user: { id: '99' } } });
   };
-  return { client, timers, sockets, handled, flush, last, recv, ready };
+  return { client, timers, sockets, handled, checkpoints, flush, last, recv, ready };
 }
 
 describe('discord gateway client', () => {
@@ -144,5 +147,33 @@ describe('discord gateway client', () => {
     t.recv({ op: OP.HELLO, d: { heartbeat_interval: 1_000 } });
     expect(t.last().url).toBe('wss://gw.test/?v=10&encoding=json');
     expect(t.last().sent[0]).toMatchObject({ op: OP.IDENTIFY });
+  });
+
+  it('reports each handled position as a checkpoint, and a session that cannot resume as null', async () => {
+    const t = setup();
+    t.client.start();
+    await t.flush();
+    t.ready();
+    t.recv({ op: OP.DISPATCH, s: 2, t: 'MESSAGE_CREATE', d: { id: 'm2' } });
+    await t.flush();
+    expect(t.checkpoints).toEqual([
+      { sessionId: 's1', resumeUrl: 'wss://resume.test', handledSeq: 1 },
+      { sessionId: 's1', resumeUrl: 'wss://resume.test', handledSeq: 2 },
+    ]);
+    t.recv({ op: OP.INVALID_SESSION, d: false });
+    expect(t.checkpoints.at(-1)).toBeNull();
+  });
+
+  it('starts from a saved checkpoint: the first connection RESUMEs at the saved URL and seq', async () => {
+    const t = setup({ resume: { sessionId: 'saved', resumeUrl: 'wss://resume.saved', handledSeq: 41 } });
+    t.client.start();
+    await t.flush();
+    expect(t.last().url).toBe('wss://resume.saved/?v=10&encoding=json');
+    t.recv({ op: OP.HELLO, d: { heartbeat_interval: 1_000 } });
+    expect(t.last().sent[0]).toEqual({ op: OP.RESUME, d: { token: 'bot-token', session_id: 'saved', seq: 41 } });
+    t.recv({ op: OP.DISPATCH, s: 42, t: 'MESSAGE_CREATE', d: { id: 'missed' } });
+    await t.flush();
+    expect(t.handled).toEqual([['MESSAGE_CREATE', { id: 'missed' }]]);
+    expect(t.checkpoints.at(-1)).toEqual({ sessionId: 'saved', resumeUrl: 'wss://resume.saved', handledSeq: 42 });
   });
 });
