@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from './constants.ts';
-import { authed, uniqueSession, waitFor } from './harness.ts';
-import { connectParams, FrameClient } from './ws-client.ts';
+import { authed, connectOperator, uniqueSession, waitFor } from './harness.ts';
+import type { FrameClient } from './ws-client.ts';
 export { agentModelsConfig, INJECTION } from './agent-config.ts';
 import { INBOX_SESSION } from './agent-config.ts';
 
@@ -29,10 +29,7 @@ export interface AgentHarness {
 }
 
 async function operator(h: AgentHarness, scopes: string[]): Promise<FrameClient> {
-  const c = await h.open();
-  await c.next();
-  expect((await c.req('connect', connectParams({ token: TEST_TOKEN }, scopes))).ok).toBe(true);
-  return c;
+  return connectOperator(await h.open(), TEST_TOKEN, scopes);
 }
 
 async function useModel(h: AgentHarness, session: string, model: string) {

@@ -4,6 +4,7 @@
  * failures, rotation and revocation (open sockets closed), scope escalation, the pending cap, and nodes.
  */
 import { describe, expect, it } from 'vitest';
+import { connectOperator } from './harness.ts';
 import { connectParams, FrameClient, type Frame } from './ws-client.ts';
 import { NODE_TOKEN, READ_TOKEN, TEST_PAIRING_MAX_PENDING, TEST_TOKEN } from './constants.ts';
 import { newDevice, signConnect, type TestDevice } from './device-key.ts';
@@ -69,11 +70,7 @@ async function connectDevice(h: DevicesHarness, dev: TestDevice, o: ConnectOpts)
 
 /** A device-less operator connect with the admin token narrowed to `scopes` (all when omitted). */
 async function operator(h: DevicesHarness, scopes?: string[]): Promise<FrameClient> {
-  const client = await h.open(nextRemote());
-  await client.next((f) => f.event === 'connect.challenge');
-  const res = await client.req('connect', connectParams({ token: TEST_TOKEN }, scopes));
-  expect(res.ok, JSON.stringify(res.error)).toBe(true);
-  return client;
+  return connectOperator(await h.open(nextRemote()), TEST_TOKEN, scopes);
 }
 
 /** Pairs `dev` for `scopes` through an approval by `admin`; returns the device token from hello-ok. */
