@@ -1,16 +1,12 @@
 // The control page at GET / in a real headless Chromium (Debian `chromium`, playwright-core) against the real Node
 // server: strict CSP, token login, live status, sessions with history, approvals and logs; saves a screenshot.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from '../contract/constants.ts';
-import { ROOT, spawnServer, tempDir, type ServerProcess } from './server-process.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const ARTIFACTS = join(ROOT, 'test-results');
-const WAIT = { timeout: 30_000 };
+import { ARTIFACTS, CHROMIUM, cspViolationsOf, HAVE_CHROMIUM, WAIT } from './chromium.ts';
+import { spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 if (!HAVE_CHROMIUM) console.warn(`control page browser test skipped: no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`);
 
@@ -21,8 +17,7 @@ describe('GET / content negotiation', () => {
     server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN });
   });
   afterAll(async () => {
-    server.child.kill('SIGTERM');
-    await server.exited;
+    await stopServer(server);
     dir.cleanup();
   });
 
@@ -45,7 +40,7 @@ describe.skipIf(!HAVE_CHROMIUM)('control page in headless chromium', () => {
   let server: ServerProcess;
   let browser: Browser;
   let page: Page;
-  const cspViolations: string[] = [];
+  let cspViolations: string[];
 
   beforeAll(async () => {
     server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN });
@@ -57,15 +52,12 @@ describe.skipIf(!HAVE_CHROMIUM)('control page in headless chromium', () => {
     expect(rpc.status).toBe(200);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
     page = await browser.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    cspViolations = cspViolationsOf(page);
   });
 
   afterAll(async () => {
     await browser?.close();
-    server?.child.kill('SIGTERM');
-    await server?.exited;
+    await stopServer(server);
     dir.cleanup();
   });
 
