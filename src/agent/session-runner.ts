@@ -14,9 +14,9 @@ import { recordDecision } from '../storage/repos/audit.ts';
 import type { DefenderInput as EngineInput } from '../defender/types.ts';
 import { createLogger } from '../log.ts';
 import { createFallbackChain } from '../providers/fallback.ts';
-import { ProvidersConfigSchema, type ProvidersConfig } from '../providers/config.ts';
-import { parseModelRef, resolveModels, withOAuthTokens, type ResolvedModels } from '../providers/resolve.ts';
-import { storedProviderKeys, withStoredKeys } from '../providers/stored-keys.ts';
+import { resolvedModelsOf } from '../providers/env-models.ts';
+import { parseModelRef, withOAuthTokens, type ResolvedModels } from '../providers/resolve.ts';
+import { storedProviderKeys } from '../providers/stored-keys.ts';
 import type { ChatMessage } from '../providers/types.ts';
 import type { ApprovalRequest } from '../gateway/approvals.ts';
 import type { TurnItem } from '../scheduler/types.ts';
@@ -37,18 +37,6 @@ const DELTA_PACING_MS = 75;
 const EVENT_BATCH_MAX = 64;
 /** Longest summary of a reviewed action shown to approvers. */
 const APPROVAL_SUMMARY_MAX = 500;
-
-const modelsCache = new WeakMap<object, ProvidersConfig>();
-
-/** The `models` config of this env (EDGECLAW_MODELS_JSON; zero-config env vars otherwise). */
-export function modelsConfigOf(env: Env): ProvidersConfig {
-  let cfg = modelsCache.get(env);
-  if (!cfg) {
-    cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
-    modelsCache.set(env, cfg);
-  }
-  return cfg;
-}
 
 /** Defender port over the pure engine under the active policy bundle; `onDecision` sees every verdict. */
 export function engineDefender(env: Env, onDecision?: (input: DefenderInput, verdict: DefenderVerdict) => void, toolContext: ToolContext = {}): DefenderPort {
@@ -228,7 +216,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
 
     // Keys set at run time (`/set api key`) win over config and env; OAuth logins fill providers with no key.
     const stored = await storedProviderKeys(env.DB).catch(() => ({}));
-    const resolved = await withGatewayOAuth(env, resolveModels(withStoredKeys(modelsConfigOf(env), stored), env as unknown as Record<string, string | undefined>));
+    const resolved = await withGatewayOAuth(env, resolvedModelsOf(env, stored));
     const chain = createFallbackChain(resolved, {
       ...(input.model ? { primary: parseModelRef(input.model) } : {}),
       ...(env.PROVIDER_FETCHER ? { clientOptions: { fetch: (req: Request | string | URL, init?: RequestInit) => env.PROVIDER_FETCHER!.fetch(req, init) } } : {}),

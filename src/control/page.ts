@@ -1,18 +1,8 @@
 /** The control page's HTML and CSS (no inline script or style: the strict CSP allows only same-origin files). */
+import { pageShell } from '../web/page-shell.ts';
 
 /** The page shell; /control/app.js fills it in. */
-export const CONTROL_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>edgeclaw control</title>
-<link rel="stylesheet" href="/control/app.css">
-<script src="/control/app.js" defer></script>
-</head>
-<body>
-<header><h1>edgeclaw</h1><span id="conn" class="badge">disconnected</span><button id="logout" type="button" hidden>Sign out</button></header>
+export const CONTROL_HTML = pageShell('edgeclaw control', '/control', `<header><h1>edgeclaw</h1><span id="conn" class="badge">disconnected</span><button id="logout" type="button" hidden>Sign out</button></header>
 <form id="login" autocomplete="off">
   <label for="token">Gateway token</label>
   <input id="token" name="token" type="password" required minlength="8" placeholder="token printed by edgeclaw start">
@@ -27,10 +17,7 @@ export const CONTROL_HTML = `<!doctype html>
   <section class="wide"><h2>Defender decisions</h2><p id="decisions-note" class="muted"></p><ul id="decisions"></ul></section>
   <section class="wide"><h2>Sessions</h2><div class="split"><ul id="sessions"></ul><div><h3 id="history-title">History</h3><ol id="history"></ol></div></div></section>
   <section class="wide"><h2>Recent logs</h2><p id="logs-note" class="muted"></p><pre id="logs"></pre></section>
-</main>
-</body>
-</html>
-`;
+</main>`);
 
 /** The page's stylesheet. */
 export const CONTROL_CSS = `

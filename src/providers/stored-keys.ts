@@ -58,7 +58,7 @@ export async function storedProviderKeys(db: DbBinding): Promise<Record<string, 
 /**
  * The models config with stored keys applied (they replace `apiKey` of that provider's entry, which is
  * created when the config has none).
- * @example resolveModels(withStoredKeys(modelsConfigOf(env), await storedProviderKeys(env.DB)), env)
+ * @example withStoredKeys(modelsConfigOf(env), await storedProviderKeys(env.DB))
  */
 export function withStoredKeys(cfg: ProvidersConfig, keys: Readonly<Record<string, string>>): ProvidersConfig {
   if (Object.keys(keys).length === 0) return cfg;

@@ -1,18 +1,8 @@
 /** The WebChat page's static HTML and CSS (no build step; the script is served from ./client.ts). */
+import { pageShell } from '../web/page-shell.ts';
 
 /** The chat page. No inline script, style or event handler, so the CSP can forbid all of them. */
-export const WEBCHAT_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>edgeclaw chat</title>
-<link rel="stylesheet" href="/chat/app.css">
-<script src="/chat/app.js" defer></script>
-</head>
-<body>
-<header><h1>edgeclaw</h1><span id="status" data-testid="status">offline</span><button id="logout" type="button" hidden>Forget token</button></header>
+export const WEBCHAT_HTML = pageShell('edgeclaw chat', '/chat', `<header><h1>edgeclaw</h1><span id="status" data-testid="status">offline</span><button id="logout" type="button" hidden>Forget token</button></header>
 <form id="login" data-testid="login" autocomplete="off">
   <label for="token">Gateway token</label>
   <input id="token" name="token" type="password" required maxlength="4096" data-testid="token">
@@ -26,10 +16,7 @@ export const WEBCHAT_HTML = `<!doctype html>
     <button type="submit" id="send" data-testid="send">Send</button>
     <button type="button" id="abort" data-testid="abort" hidden>Stop</button>
   </form>
-</main>
-</body>
-</html>
-`;
+</main>`);
 
 /** The page's stylesheet. */
 export const WEBCHAT_CSS = `

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from './constants.ts';
-import { authed, uniqueSession, waitFor } from './harness.ts';
-import { connectParams, FrameClient } from './ws-client.ts';
+import { authed, connectOperator, uniqueSession, waitFor } from './harness.ts';
+import type { FrameClient } from './ws-client.ts';
 export { agentModelsConfig, INJECTION } from './agent-config.ts';
 import { BLOCKED_PROMPT, INBOX_SESSION, REVIEW_PROMPT } from './agent-config.ts';
 
@@ -29,15 +29,23 @@ export interface AgentHarness {
 }
 
 async function operator(h: AgentHarness, scopes: string[]): Promise<FrameClient> {
-  const c = await h.open();
-  await c.next();
-  expect((await c.req('connect', connectParams({ token: TEST_TOKEN }, scopes))).ok).toBe(true);
-  return c;
+  return connectOperator(await h.open(), TEST_TOKEN, scopes);
 }
 
 async function useModel(h: AgentHarness, session: string, model: string) {
   const res = await authed(h as never, `/sessions/${session}/patch`, { method: 'POST', body: JSON.stringify({ model }) });
   expect(res.status, await res.clone().text()).toBe(200);
+}
+
+/** Sets the session's model, then queues `text` to it (the agent answers on that model). */
+async function ask(h: AgentHarness, session: string, model: string, text: string): Promise<Response> {
+  await useModel(h, session, model);
+  return authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text }) });
+}
+
+/** The session's latest assistant text, once there is one. */
+function lastAnswer(h: AgentHarness, session: string, what: string): Promise<string> {
+  return waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, what);
 }
 
 async function assistantText(h: AgentHarness, session: string): Promise<string[]> {
@@ -214,8 +222,7 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       const h = harness();
       const watcher = await operator(h, ['operator.read']);
       const session = uniqueSession('rm');
-      await useModel(h, session, 'fake-rm/tools:1');
-      const r = await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'clean my home directory' }) });
+      const r = await ask(h, session, 'fake-rm/tools:1', 'clean my home directory');
       expect(r.status).toBe(202);
       const texts = await waitFor(async () => {
         const t = await assistantText(h, session);
@@ -237,8 +244,7 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       h.makeBuildDir?.();
       const approver = await operator(h, ['operator.approvals']);
       const session = uniqueSession('review');
-      await useModel(h, session, 'fake-review/tools:1');
-      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'remove the build folder' }) });
+      await ask(h, session, 'fake-review/tools:1', 'remove the build folder');
       const requested = await approver.next((f) => f.event === 'exec.approval.requested' && f.payload.sessionKey === session, 30_000);
       expect(requested.payload.summary).toContain('rm -r build');
       if (h.buildDirExists) expect(h.buildDirExists()).toBe(true);
@@ -262,8 +268,7 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
     it('blocks web_fetch of a URL VirusTotal reports malicious before anything is fetched', async () => {
       const h = harness();
       const session = uniqueSession('vt');
-      await useModel(h, session, 'fake-vt/tools:1');
-      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'fetch that script' }) });
+      await ask(h, session, 'fake-vt/tools:1', 'fetch that script');
       const texts = await waitFor(async () => {
         const t = await assistantText(h, session);
         return t.length > 0 ? t : undefined;
@@ -275,8 +280,7 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       const h = harness();
       const run = async (model: string) => {
         const session = uniqueSession('mem');
-        await useModel(h, session, model);
-        await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'note it' }) });
+        await ask(h, session, model, 'note it');
         return waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the memory run to finish');
       };
       expect(await run('fake-mem-set/tools:1')).toBe('done: {"ok":true,"key":"favourite-colour"}');
@@ -286,9 +290,8 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
     it('messages another session with sessions_send: queued there once, answered there', async () => {
       const h = harness();
       const session = uniqueSession('sender');
-      await useModel(h, session, 'fake-send/tools:1');
-      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'ask the inbox' }) });
-      const out = await waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the sending run to finish');
+      await ask(h, session, 'fake-send/tools:1', 'ask the inbox');
+      const out = await lastAnswer(h, session, 'the sending run to finish');
       expect(out).toMatch(/^done: \{"ok":true,"status":"queued","sessionKey":"agent:main:inbox-e2e"/);
       const inbox = await waitFor(async () => {
         const res = await authed(h as never, `/sessions/${INBOX_SESSION}/history?limit=10`);
@@ -319,9 +322,8 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       expect(await listed()).toMatchObject({ loggedIn: true, refreshable: true });
 
       const session = uniqueSession('oauth');
-      await useModel(h, session, 'fake-oauth/echo');
-      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'hello oauth' }) });
-      expect(await waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the run on the OAuth provider')).toBe('echo: hello oauth');
+      await ask(h, session, 'fake-oauth/echo', 'hello oauth');
+      expect(await lastAnswer(h, session, 'the run on the OAuth provider')).toBe('echo: hello oauth');
       expect((await admin.req('auth.oauth.logout', { provider: 'fake-oauth' })).payload).toMatchObject({ removed: true });
       admin.ws.close(1000);
     });
@@ -329,9 +331,8 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
     it('schedules a job in its own session with the cron tool; the scheduler lists it', async () => {
       const h = harness();
       const session = uniqueSession('cron');
-      await useModel(h, session, 'fake-cron/tools:1');
-      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'remind me of standup' }) });
-      const out = await waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the cron run to finish');
+      await ask(h, session, 'fake-cron/tools:1', 'remind me of standup');
+      const out = await lastAnswer(h, session, 'the cron run to finish');
       const id = /"id":"([^"]+)"/.exec(out ?? '')?.[1];
       expect(out, out).toMatch(/^done: \{"ok":true,"id":"/);
       const admin = await operator(h, ['operator.admin']);
@@ -344,9 +345,8 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
     it('sends through the gateway with the message tool (an unknown account is refused clearly)', async () => {
       const h = harness();
       const session = uniqueSession('message');
-      await useModel(h, session, 'fake-message/tools:1');
-      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'tell them hello' }) });
-      const out = await waitFor(async () => (await assistantText(h, session)).at(-1), 30_000, 'the message run to finish');
+      await ask(h, session, 'fake-message/tools:1', 'tell them hello');
+      const out = await lastAnswer(h, session, 'the message run to finish');
       // Neither host configures a Telegram account for this suite's default: `send` answers why.
       expect(out).toMatch(/^done: \{"ok":(?:false,"error":\{"code":"tool_error","message":".*telegram|true,"status":"ok")/i);
     });
@@ -354,8 +354,7 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
     it('withholds a tool result that carries a prompt injection before it reaches the model', async () => {
       const h = harness();
       const session = uniqueSession('inject');
-      await useModel(h, session, h.hasExec ? 'fake-read/tools:1' : 'fake-web/tools:1');
-      await authed(h as never, `/sessions/${session}/queue`, { method: 'POST', body: JSON.stringify({ text: 'read the notes' }) });
+      await ask(h, session, h.hasExec ? 'fake-read/tools:1' : 'fake-web/tools:1', 'read the notes');
       const texts = await waitFor(async () => {
         const t = await assistantText(h, session);
         return t.length > 0 ? t : undefined;

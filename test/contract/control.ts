@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { READ_TOKEN, TEST_TOKEN } from './constants.ts';
-import { waitFor } from './harness.ts';
+import { connectOperator, waitFor } from './harness.ts';
 import { connectParams, type FrameClient } from './ws-client.ts';
 
 /** What a host offers this suite. */
@@ -18,11 +18,7 @@ export interface ControlHarness {
 }
 
 async function operator(h: ControlHarness, scopes: string[], token = TEST_TOKEN): Promise<FrameClient> {
-  const c = await h.open();
-  await c.next();
-  const hello = await c.req('connect', connectParams({ token }, scopes));
-  expect(hello.ok, JSON.stringify(hello.error)).toBe(true);
-  return c;
+  return connectOperator(await h.open(), token, scopes);
 }
 
 const uid = () => crypto.randomUUID().slice(0, 8);

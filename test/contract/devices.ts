@@ -4,6 +4,7 @@
  * failures, rotation and revocation (open sockets closed), scope escalation, the pending cap, and nodes.
  */
 import { describe, expect, it } from 'vitest';
+import { connectOperator } from './harness.ts';
 import { connectParams, FrameClient, type Frame } from './ws-client.ts';
 import { NODE_TOKEN, READ_TOKEN, TEST_PAIRING_MAX_PENDING, TEST_TOKEN } from './constants.ts';
 import { newDevice, signConnect, type TestDevice } from './device-key.ts';
@@ -69,11 +70,7 @@ async function connectDevice(h: DevicesHarness, dev: TestDevice, o: ConnectOpts)
 
 /** A device-less operator connect with the admin token narrowed to `scopes` (all when omitted). */
 async function operator(h: DevicesHarness, scopes?: string[]): Promise<FrameClient> {
-  const client = await h.open(nextRemote());
-  await client.next((f) => f.event === 'connect.challenge');
-  const res = await client.req('connect', connectParams({ token: TEST_TOKEN }, scopes));
-  expect(res.ok, JSON.stringify(res.error)).toBe(true);
-  return client;
+  return connectOperator(await h.open(nextRemote()), TEST_TOKEN, scopes);
 }
 
 /** Pairs `dev` for `scopes` through an approval by `admin`; returns the device token from hello-ok. */
@@ -331,6 +328,31 @@ export function describeDevices(host: string, harness: () => DevicesHarness, fac
       expect((await admin.req('node.describe', { nodeId: node.id })).error).toMatchObject({ code: 'INVALID_REQUEST', message: 'unknown nodeId' });
       expect((await admin.req('node.describe', { nodeId: 'nope' })).error.message).toMatch(/^invalid node.describe params: nodeId/);
       for (const c of [admin, pairingOnly]) c.ws.close(1000);
+    });
+
+    it('answers device.pair.* and node.pair.* reject/remove with their own shapes, announces a node removal and names the id kind in errors', async () => {
+      const h = harness();
+      const admin = await operator(h);
+      const watcher = await operator(h, ['operator.pairing']);
+      const dev = await newDevice();
+      const devRequestId = (await connectDevice(h, dev, { auth: { token: TEST_TOKEN } })).res.error.details.requestId as string;
+      expect((await admin.req('device.pair.reject', { requestId: devRequestId })).payload).toEqual({ requestId: devRequestId, deviceId: dev.id, role: 'operator', decision: 'rejected' });
+      expect((await admin.req('device.pair.reject', { requestId: devRequestId })).error).toMatchObject({ code: 'INVALID_REQUEST', message: 'unknown requestId' });
+      const node = await newDevice();
+      const nodeOpts = { auth: { token: NODE_TOKEN }, role: 'node' as const };
+      const nodeRequestId = (await connectDevice(h, node, nodeOpts)).res.error.details.requestId as string;
+      expect((await admin.req('node.pair.reject', { requestId: nodeRequestId })).payload).toEqual({ requestId: nodeRequestId, nodeId: node.id, decision: 'rejected' });
+      expect((await admin.req('node.pair.reject', { requestId: nodeRequestId })).error).toMatchObject({ code: 'INVALID_REQUEST', message: 'unknown requestId' });
+      const again = (await connectDevice(h, node, nodeOpts)).res.error.details.requestId as string;
+      expect((await admin.req('node.pair.approve', { requestId: again })).payload).toMatchObject({ requestId: again, node: { requestId: again, nodeId: node.id } });
+      expect((await admin.req('node.pair.remove', { nodeId: node.id })).payload).toEqual({ nodeId: node.id, removed: true });
+      const removed = await watcher.next((f) => f.event === 'node.pair.resolved' && f.payload.nodeId === node.id && f.payload.decision === 'removed');
+      expect(removed.payload).toEqual({ requestId: '', nodeId: node.id, decision: 'removed', ts: expect.any(Number) });
+      expect((await admin.req('node.pair.remove', { nodeId: node.id })).error).toMatchObject({ code: 'INVALID_REQUEST', message: 'unknown nodeId' });
+      expect((await admin.req('node.pair.remove', { nodeId: 'nope' })).error.message).toBe('invalid node.pair.remove params: nodeId: expected a node id (64 lowercase hex digits)');
+      expect((await admin.req('device.pair.remove', { deviceId: 'nope' })).error.message).toBe('invalid device.pair.remove params: deviceId: expected a device id (64 lowercase hex digits)');
+      expect((await admin.req('node.pair.remove', { deviceId: node.id })).error.code).toBe('INVALID_REQUEST');
+      for (const c of [admin, watcher]) c.ws.close(1000);
     });
 
     it('lists, renames and removes paired devices; a removed device is disconnected and its token is gone', async () => {

@@ -1,3 +1,6 @@
+import { expect } from 'vitest';
+import { connectParams, type FrameClient } from './ws-client.ts';
+
 /** What a host must offer the contract suites (implemented for workerd and for the Node server). */
 export interface Harness {
   /** Sends a request to the running app (path relative to its origin). */
@@ -40,4 +43,39 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs 
 /** A session key no other test uses. */
 export function uniqueSession(tag: string): string {
   return `agent:test:${tag}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Completes the operator handshake on a freshly opened client: reads `connect.challenge`, connects with
+ * `token` (narrowed to `scopes` when given) and fails the test, naming the error, when refused.
+ * @example const admin = await connectOperator(await h.open(), TEST_TOKEN, ['operator.admin'])
+ */
+export async function connectOperator(client: FrameClient, token: string, scopes?: string[]): Promise<FrameClient> {
+  expect((await client.next()).event).toBe('connect.challenge');
+  const hello = await client.req('connect', connectParams({ token }, scopes));
+  expect(hello.ok, JSON.stringify(hello.error)).toBe(true);
+  return client;
+}
+
+/**
+ * Words (`word0 word1 …`) cut to `chars` characters: a message long enough to be split into chunks.
+ * @example longText(9_994).length === 9_994
+ */
+export function longText(chars: number): string {
+  return Array.from({ length: Math.ceil(chars / 5) }, (_, i) => `word${i % 10}`).join(' ').slice(0, chars);
+}
+
+/**
+ * Waits until the chunks `read` returns add up to `expected` (joined with spaces), then checks that each is
+ * at most `max` characters and that, joined, they are exactly `expected`. Returns the chunks.
+ * @example expect(await waitForChunks(() => sent().map((m) => m.text), `echo: ${long}`, 4_000)).toHaveLength(3)
+ */
+export async function waitForChunks(read: () => string[], expected: string, max: number, timeoutMs = 30_000): Promise<string[]> {
+  const chunks = await waitFor(async () => {
+    const c = read();
+    return c.join(' ').length >= expected.length ? c : undefined;
+  }, timeoutMs, 'all chunks');
+  for (const c of chunks) expect(c.length).toBeLessThanOrEqual(max);
+  expect(chunks.join(' ')).toBe(expected);
+  return chunks;
 }

@@ -2,6 +2,7 @@
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Hono } from 'hono';
+import { afterAll, beforeAll } from 'vitest';
 
 /** A fake listening on a real socket. */
 export interface ServedFake {
@@ -23,4 +24,26 @@ export function serveOnPort0(app: Hono): Promise<ServedFake> {
       });
     });
   });
+}
+
+/**
+ * Serves `app` on port 0 for the tests of the file (or describe block) that calls it: started before them,
+ * closed after them, once `release` (e.g. ending held long polls) ran.
+ * @example const served = useServedFake(fake.app, () => fake.releaseAll()); // then `${served.url}/bot…`
+ */
+export function useServedFake(app: Hono, release?: () => void): { readonly url: string } {
+  let served: ServedFake | undefined;
+  beforeAll(async () => {
+    served = await serveOnPort0(app);
+  });
+  afterAll(async () => {
+    release?.();
+    await served?.close();
+  });
+  return {
+    get url() {
+      if (!served) throw new Error('the fake is served from beforeAll on');
+      return served.url;
+    },
+  };
 }

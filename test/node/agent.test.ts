@@ -2,17 +2,15 @@
 // Node tools in the server's workspace, and a HOME canary that `rm -rf ~` would destroy.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll } from 'vitest';
 import { agentModelsConfig, describeAgent, INJECTION, type AgentHarness } from '../contract/agent.ts';
 import { VT_TEST_KEY } from '../contract/agent-config.ts';
 import { TEST_QUEUE_CAP, TEST_TOKEN } from '../contract/constants.ts';
-import { FrameClient, type WsLike } from '../contract/ws-client.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { seededFakeVirusTotal } from '../fakes/virustotal-seed.ts';
 import { createFakeOAuthDevice } from '../fakes/oauth-device.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { killAndRestart, openGateway, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const dir = tempDir();
 const home = join(dir.path, 'home');
@@ -29,16 +27,9 @@ const harness: AgentHarness = {
   queueCap: TEST_QUEUE_CAP,
   hasExec: true,
   fetch: (path, init) => fetch(`${server.url}${path}`, init),
-  async open() {
-    const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
-    const client = new FrameClient(ws as unknown as WsLike);
-    await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
-    return client;
-  },
+  open: () => openGateway(server.url),
   async crashAndRestart() {
-    server.child.kill('SIGKILL');
-    await server.exited;
-    server = await spawnServer(env);
+    server = await killAndRestart(server, env);
   },
   async approveOAuth(userCode) {
     const res = await fetch(`${oauth.url}/approve`, { method: 'POST', body: JSON.stringify({ user_code: userCode }) });
@@ -64,8 +55,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   await fake.close();
   await vt.close();
   await oauth.close();

@@ -1,10 +1,10 @@
 // The three ways the same code ships: source with the module hook, the self-contained Node bundle, and
 // the Worker bundle from wrangler (offline dry run).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from './server-process.ts';
+import { listening, ROOT, spawnProcess, tempDir } from './server-process.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -15,30 +15,15 @@ afterEach(async () => {
 async function startAndProbe(args: string[], cwd: string): Promise<{ ready: number; exit: number | string }> {
   const data = tempDir();
   cleanups.push(() => data.cleanup());
-  const child = spawn(process.execPath, args, {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', EDGECLAW_DATA_DIR: data.path, EDGECLAW_GATEWAY_TOKEN: 'build-test-token-0123456789' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | string>((r) => child.once('exit', (c, s) => r(c ?? s ?? -1)));
+  const proc = spawnProcess(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', PORT: '0', EDGECLAW_DATA_DIR: data.path, EDGECLAW_GATEWAY_TOKEN: 'build-test-token-0123456789' } });
   cleanups.push(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    await exited;
+    if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+    await proc.exited;
   });
-  let out = '';
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /"msg":"listening"[^\n]*"url":"([^"]+)"/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
+  const { url } = await listening(proc);
   const ready = (await fetch(`${url}/readyz`)).status;
-  child.kill('SIGTERM');
-  return { ready, exit: await exited };
+  proc.child.kill('SIGTERM');
+  return { ready, exit: await proc.exited };
 }
 
 describe('build outputs', () => {

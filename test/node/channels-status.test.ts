@@ -10,9 +10,7 @@ import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeSlack, slackDm, slackHeaders } from '../fakes/slack.ts';
 import { createFakeTelegram, dm } from '../fakes/telegram.ts';
 import { rpcCall } from './rpc.ts';
-import WebSocket from 'ws';
-import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { operatorClient, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const SLACK_SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f91';
 const SLACK_TOKEN = 'xoxb-3333-4444-statusstatus';
@@ -61,8 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   telegram.releaseAll();
-  server?.child.kill('SIGTERM');
-  await server?.exited;
+  await stopServer(server);
   await servedTelegram?.close();
   await servedSlack?.close();
   dir.cleanup();
@@ -115,8 +112,7 @@ describe('channels.status / logout / start (node, telegram + slack)', () => {
   });
 
   it('keeps the logout across a restart, and channels.start resumes the poller', async () => {
-    server.child.kill('SIGTERM');
-    await server.exited;
+    await stopServer(server);
     server = await start();
     expect(server.stdout()).toContain('skipped (logged out)');
     expect((await accounts('telegram')).find((a) => a.accountId === 'poll')).toMatchObject({ enabled: false, running: false });
@@ -137,11 +133,7 @@ describe('channels.status / logout / start (node, telegram + slack)', () => {
   });
 
   it('announces telegram.status to readers when a polling bot runs into a 409 conflict and when it clears', async () => {
-    const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
-    const op = new FrameClient(ws as unknown as WsLike);
-    await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
-    await op.next();
-    expect((await op.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.read']))).ok).toBe(true);
+    const op = await operatorClient(server.url, TEST_TOKEN, ['operator.read']);
     const api = (method: string, body: unknown) => fetch(`${servedTelegram.url}/bot${POLL}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await api('setWebhook', { url: 'https://elsewhere.example/hook' })).ok).toBe(true);
     const conflict = await op.next((f) => f.event === 'telegram.status' && f.payload.account === 'poll' && f.payload.conflict !== null, 30_000);
@@ -149,6 +141,6 @@ describe('channels.status / logout / start (node, telegram + slack)', () => {
     expect(JSON.stringify(conflict.payload)).not.toContain(POLL);
     expect((await api('deleteWebhook', {})).ok).toBe(true);
     await op.next((f) => f.event === 'telegram.status' && f.payload.account === 'poll' && f.payload.conflict === null && f.payload.connected === true, 60_000);
-    ws.close(1000);
+    op.ws.close(1000);
   });
 });

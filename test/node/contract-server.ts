@@ -2,7 +2,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { TEST_QUEUE_CAP, TEST_QUEUE_DROP, TEST_TOKEN } from '../contract/constants.ts';
 import type { Harness } from '../contract/harness.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { killAndRestart, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 /** Env of a contract-suite server on `dataDir` (loopback, random port, test token, test queue settings). */
 export function contractServerEnv(dataDir: string, overrides: Record<string, string> = {}): Record<string, string> {
@@ -26,8 +26,7 @@ export function useContractServer(): Harness {
     server = await spawnServer(serverEnv);
   });
   afterAll(async () => {
-    server.child.kill('SIGTERM');
-    await server.exited;
+    await stopServer(server);
     dir.cleanup();
   });
   return {
@@ -35,9 +34,7 @@ export function useContractServer(): Harness {
     queueCap: TEST_QUEUE_CAP,
     fetch: (path, init) => fetch(`${server.url}${path}`, init),
     async crashAndRestart() {
-      server.child.kill('SIGKILL');
-      await server.exited;
-      server = await spawnServer(serverEnv);
+      server = await killAndRestart(server, serverEnv);
     },
   };
 }

@@ -1,6 +1,6 @@
 // The control page at GET / in a real headless Chromium (Debian `chromium`, playwright-core) against the real Node
 // server: strict CSP, token login, live status, sessions with history, approvals and logs; saves a screenshot.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,12 +10,8 @@ import { waitFor } from '../contract/harness.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeTelegram } from '../fakes/telegram.ts';
-import { ROOT, spawnServer, tempDir, type ServerProcess } from './server-process.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const ARTIFACTS = join(ROOT, 'test-results');
-const WAIT = { timeout: 30_000 };
+import { ARTIFACTS, CHROMIUM, cspViolationsOf, HAVE_CHROMIUM, WAIT } from './chromium.ts';
+import { spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 if (!HAVE_CHROMIUM) console.warn(`control page browser test skipped: no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium)`);
 
@@ -26,8 +22,7 @@ describe('GET / content negotiation', () => {
     server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN });
   });
   afterAll(async () => {
-    server.child.kill('SIGTERM');
-    await server.exited;
+    await stopServer(server);
     dir.cleanup();
   });
 
@@ -50,7 +45,7 @@ describe.skipIf(!HAVE_CHROMIUM)('control page in headless chromium', () => {
   let server: ServerProcess;
   let browser: Browser;
   let page: Page;
-  const cspViolations: string[] = [];
+  let cspViolations: string[];
 
   const telegram = createFakeTelegram();
   const botToken = telegram.addBot(5101, 'control_page_bot');
@@ -84,16 +79,13 @@ describe.skipIf(!HAVE_CHROMIUM)('control page in headless chromium', () => {
     await waitFor(async () => ((await rpc('defender.decisions', { decision: 'block' })).decisions as unknown[]).length > 0 || undefined, 30_000, 'the blocked prompt to be recorded');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
     page = await browser.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    cspViolations = cspViolationsOf(page);
   });
 
   afterAll(async () => {
     await browser?.close();
     telegram.releaseAll();
-    server?.child.kill('SIGTERM');
-    await server?.exited;
+    await stopServer(server);
     await provider?.close();
     await bots?.close();
     dir.cleanup();

@@ -3,14 +3,12 @@
 // the fake Telegram Bot API, deduplicated by idempotencyKey.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeControl, type ControlHarness } from '../contract/control.ts';
 import { READ_TOKEN, TEST_TOKEN } from '../contract/constants.ts';
-import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
 import { createFakeTelegram } from '../fakes/telegram.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { killAndRestart, openGateway, operatorClient, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 import { createHash } from 'node:crypto';
 
 const dir = tempDir();
@@ -22,17 +20,10 @@ let server: ServerProcess;
 let env: Record<string, string>;
 
 const harness: ControlHarness = {
-  async open() {
-    const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
-    const client = new FrameClient(ws as unknown as WsLike);
-    await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
-    return client;
-  },
+  open: () => openGateway(server.url),
   fetch: (path, init) => fetch(`${server.url}${path}`, init),
   async crashAndRestart() {
-    server.child.kill('SIGKILL');
-    await server.exited;
-    server = await spawnServer(env);
+    server = await killAndRestart(server, env);
   },
 };
 
@@ -48,8 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   await telegram.close();
   dir.cleanup();
 });
@@ -58,9 +48,7 @@ describeControl('node', () => harness);
 
 describe('control methods on the Node host', () => {
   it('rewrites the config file atomically with mode 0600, tokens as digests', async () => {
-    const admin = await harness.open();
-    await admin.next();
-    await admin.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.admin']));
+    const admin = await operatorClient(server.url, TEST_TOKEN, ['operator.admin']);
     const { hash } = (await admin.req('config.get', {})).payload;
     const res = await admin.req('config.patch', { raw: JSON.stringify({ gateway: { token: 'plain-admin-token-0123456789' }, logLevel: 'debug' }), baseHash: hash });
     expect(res.payload).toMatchObject({ ok: true, path: configPath, applied: ['logLevel'], restartRequired: true });
@@ -76,9 +64,7 @@ describe('control methods on the Node host', () => {
   });
 
   it('send delivers through the Telegram outbox once per idempotencyKey', async () => {
-    const writer = await harness.open();
-    await writer.next();
-    await writer.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.write']));
+    const writer = await operatorClient(server.url, TEST_TOKEN, ['operator.write']);
     const mirror = `agent:main:sendmirror-${crypto.randomUUID().slice(0, 8)}`;
     const params = { to: '4242', message: 'deploy **done**', idempotencyKey: `send-${crypto.randomUUID()}`, channel: 'telegram', sessionKey: mirror };
     const first = await writer.req('send', params);

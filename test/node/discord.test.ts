@@ -1,17 +1,15 @@
 // Discord end to end on the real Node server: signed interactions in (Ed25519), the agent through the
 // fake provider, answers through the fake interaction webhook split at 2,000 characters; plain messages
 // over the fake Gateway (identify, resume after a dropped connection); channels.status / logout / start.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentModelsConfig } from '../contract/agent-config.ts';
 import { TEST_TOKEN } from '../contract/constants.ts';
-import { waitFor } from '../contract/harness.ts';
+import { longText, waitFor, waitForChunks } from '../contract/harness.ts';
 import { askInteraction, createDiscordKeys, createFakeDiscord, createFakeDiscordGateway, discordHeaders, messageCreate, pingInteraction } from '../fakes/discord.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { rpcCall } from './rpc.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { agentServerEnv, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const APP = '1300000000000000001';
 const BOT_TOKEN = 'MTMwMDAwMDAwMDAwMDAwMDAwMQ.GfakeX.discord-bot-token-for-tests';
@@ -55,26 +53,20 @@ beforeAll(async () => {
   rest = createFakeDiscord({ applicationId: APP, botToken: BOT_TOKEN, gatewayUrl: () => gateway.url });
   servedRest = await serveOnPort0(rest.app);
   servedProvider = await serveOnPort0(provider.app);
-  const config = join(dir.path, 'edgeclaw.json5');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      models: agentModelsConfig(`${servedProvider.url}/v1`),
-      channels: {
-        discord: {
-          accounts: [{ id: 'default', applicationId: APP, publicKey: keys.publicKey, botToken: BOT_TOKEN, apiRoot: `${servedRest.url}/api/v10`, gateway: true, dmPolicy: 'open', groupPolicy: 'allowlist', groups: [CHANNEL] }],
-        },
+  serverEnv = agentServerEnv(dir.path, {
+    models: agentModelsConfig(`${servedProvider.url}/v1`),
+    channels: {
+      discord: {
+        accounts: [{ id: 'default', applicationId: APP, publicKey: keys.publicKey, botToken: BOT_TOKEN, apiRoot: `${servedRest.url}/api/v10`, gateway: true, dmPolicy: 'open', groupPolicy: 'allowlist', groups: [CHANNEL] }],
       },
-    }),
-  );
-  serverEnv = { PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' };
+    },
+  });
   server = await spawnServer(serverEnv);
   await waitFor(async () => (gateway.stats.identifies > 0 && gateway.connected() ? true : undefined), 20_000, 'the gateway identify');
 });
 
 afterAll(async () => {
-  server?.child.kill('SIGTERM');
-  await server?.exited;
+  await stopServer(server);
   await servedRest?.close();
   await servedProvider?.close();
   await gateway?.close();
@@ -112,14 +104,11 @@ describe('discord interactions (node server, fake REST and Gateway)', () => {
   });
 
   it('splits a long answer at 2,000 characters: the first edits the response, the rest are follow-ups', async () => {
-    const question = Array.from({ length: 900 }, (_, i) => `word${i % 10}`).join(' ').slice(0, 4_494).trim();
+    const question = longText(4_494).trim();
     const { token, body } = ask(question);
     await postInteraction(body);
-    const expected = `echo: ${question}`;
-    const sent = await waitFor(async () => (to(token).map((m) => m.content).join(' ').length >= expected.length ? to(token) : undefined), 30_000, 'all chunks');
-    expect(sent.map((m) => m.kind)).toEqual(['edit', 'followup', 'followup']);
-    for (const m of sent) expect(m.content.length).toBeLessThanOrEqual(2_000);
-    expect(sent.map((m) => m.content).join(' ')).toBe(expected);
+    await waitForChunks(() => to(token).map((m) => m.content), `echo: ${question}`, 2_000);
+    expect(to(token).map((m) => m.kind)).toEqual(['edit', 'followup', 'followup']);
   });
 
   it('waits out a 429 (JSON retry_after in seconds) and then answers once', async () => {

@@ -1,21 +1,16 @@
 // Gateway limits that only the Node host can enforce (workerd reports no bufferedAmount): a slow consumer is
 // closed instead of buffering without bound, and frames over maxPayload close the socket with 1009.
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from '../contract/constants.ts';
-import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import type { FrameClient, WsLike } from '../contract/ws-client.ts';
+import { operatorClient, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const dir = tempDir();
 let server: ServerProcess;
 
-async function authed(): Promise<{ ws: WebSocket; client: FrameClient }> {
-  const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
-  const client = new FrameClient(ws as unknown as WsLike);
-  await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
-  await client.next();
-  expect((await client.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.read']))).ok).toBe(true);
-  return { ws, client };
+async function authed(): Promise<{ ws: WsLike; client: FrameClient }> {
+  const client = await operatorClient(server.url, TEST_TOKEN, ['operator.read']);
+  return { ws: client.ws, client };
 }
 
 beforeAll(async () => {
@@ -29,8 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   dir.cleanup();
 });
 

@@ -1,26 +1,16 @@
 // The gateway contract against the real Node server over a real `ws` client.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll } from 'vitest';
 import { describeGateway, type GatewayHarness } from '../contract/gateway.ts';
 import { TEST_CREDENTIALS, TEST_HOOKS_TOKEN, TEST_TOKEN } from '../contract/constants.ts';
-import { FrameClient, type WsLike } from '../contract/ws-client.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { openGateway, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const dir = tempDir();
 let server: ServerProcess;
 
 const harness: GatewayHarness = {
-  async open(remote) {
-    const ws = new WebSocket(server.url.replace('http', 'ws') + '/', { headers: remote ? { 'x-forwarded-for': remote } : {} });
-    const client = new FrameClient(ws as unknown as WsLike);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return client;
-  },
+  open: (remote) => openGateway(server.url, remote),
   fetch: (path, init) => fetch(`${server.url}${path}`, init),
 };
 
@@ -31,8 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   dir.cleanup();
 });
 

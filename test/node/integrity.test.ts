@@ -3,28 +3,20 @@
 // an operator (review) until a restart accepts the new state.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from '../contract/constants.ts';
 import { uniqueSession } from '../contract/harness.ts';
-import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
+import type { FrameClient } from '../contract/ws-client.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { operatorClient, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const dir = tempDir('edgeclaw-integrity-');
 const watched = join(dir.path, 'watched.conf');
 let fake: ServedFake;
 let server: ServerProcess;
 
-async function operator(scopes: string[]): Promise<FrameClient> {
-  const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
-  const c = new FrameClient(ws as unknown as WsLike);
-  await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
-  await c.next();
-  expect((await c.req('connect', connectParams({ token: TEST_TOKEN }, scopes))).ok).toBe(true);
-  return c;
-}
+const operator = (scopes: string[]) => operatorClient(server.url, TEST_TOKEN, scopes);
 
 async function runList(op: FrameClient, session: string) {
   const runId = `run-${crypto.randomUUID()}`;
@@ -47,8 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   await fake.close();
   dir.cleanup();
 });

@@ -2,12 +2,12 @@
 // contents, the tarball started from an empty directory with no npm and no node_modules, and the systemd
 // unit and install.sh (checked without root: bash -n, shellcheck and systemd-analyze when present, and a
 // dry run into a prefix).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.ts';
-import { ROOT, tempDir } from './server-process.ts';
+import { listening, ROOT, spawnProcess, tempDir } from './server-process.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const TAG = `v${VERSION}`;
@@ -94,31 +94,17 @@ describe('npm run release', () => {
     expect(existsSync(join(app(), 'node_modules'))).toBe(false);
     const data = join(work.path, 'data');
     // Only /usr/bin:/bin on PATH: whatever node is there (or none) is not the one that runs.
-    const child = spawn(join(app(), 'bin/edgeclaw'), ['start'], {
-      cwd: app(),
-      env: { PATH: '/usr/bin:/bin', PORT: '0', EDGECLAW_DATA_DIR: data },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | string>((r) => child.once('exit', (c, s) => r(c ?? s ?? -1)));
-    let out = '';
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const proc = spawnProcess(join(app(), 'bin/edgeclaw'), ['start'], { cwd: app(), env: { PATH: '/usr/bin:/bin', PORT: '0', EDGECLAW_DATA_DIR: data } });
+    const { child } = proc;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (d: string) => {
-          out += d;
-          const m = /"msg":"listening"[^\n]*"url":"([^"]+)"/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        void exited.then((code) => reject(new Error(`exited ${code}: ${err}`)));
-      });
+      const { url } = await listening(proc);
       const res = await fetch(`${url}/healthz`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ ok: true, status: 'live' });
-      expect(err).toContain('generated a gateway admin token');
+      expect(proc.stderr()).toContain('generated a gateway admin token');
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(out).toMatch(/"msg":"stopped"/);
+      expect(await proc.exited).toBe(0);
+      expect(proc.stdout()).toMatch(/"msg":"stopped"/);
       expect(statSync(data).mode & 0o777).toBe(0o700);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

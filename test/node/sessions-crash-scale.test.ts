@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from '../contract/constants.ts';
 import { contractServerEnv } from './contract-server.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { CrashingServer, tempDir } from './server-process.ts';
 
 const PRODUCERS = 20;
 const MESSAGES = 2_000;
@@ -16,13 +16,11 @@ const RETRY_SHARE = 0.1;
 
 const dir = tempDir();
 const serverEnv = contractServerEnv(dir.path, { EDGECLAW_QUEUE_CAP: '1000', EDGECLAW_QUEUE_DROP: 'new', EDGECLAW_AGENT_RUNNER: 'record' });
-let server: ServerProcess | null = null;
-let restarting: Promise<void> | null = null;
+const server = new CrashingServer(serverEnv);
 let acked = 0;
 
 afterAll(async () => {
-  server?.child.kill('SIGKILL');
-  await server?.exited;
+  await server.stop();
   dir.cleanup();
 });
 
@@ -32,9 +30,9 @@ let frameId = 0;
 /** Sends chat.send until the gateway acknowledges it (started or deduplicated); returns its message seq. */
 async function send(sessionKey: string, idempotencyKey: string, message: string): Promise<{ seq: number; status: string }> {
   for (;;) {
-    if (restarting) await restarting;
+    await server.ready();
     try {
-      const res = await fetch(`${server!.url}/rpc`, {
+      const res = await fetch(`${server.url}/rpc`, {
         method: 'POST',
         headers,
         body: JSON.stringify({ type: 'req', id: `f${++frameId}`, method: 'chat.send', params: { sessionKey, message, idempotencyKey } }),
@@ -49,14 +47,14 @@ async function send(sessionKey: string, idempotencyKey: string, message: string)
 }
 
 async function userRows(session: string): Promise<{ seq: number | null; key: string | null }[]> {
-  const res = await fetch(`${server!.url}/sessions/${session}/history?limit=1000`, { headers });
+  const res = await fetch(`${server.url}/sessions/${session}/history?limit=1000`, { headers });
   const body = (await res.json()) as { history: { seq: number | null; key: string | null; role: string }[] };
   return body.history.filter((h) => h.role === 'user');
 }
 
 describe('sessions at scale under SIGKILL (node, gateway chat.send)', () => {
   it('processes 2,000 messages from 20 producers in 50 sessions exactly once, in acceptance order, across 5 crashes', async () => {
-    server = await spawnServer(serverEnv);
+    await server.start();
     const accepted = new Map<string, { seq: number; key: string }[]>();
     const sessionOf = (i: number) => `agent:scale:test:direct:s${i % SESSIONS}`;
     for (let s = 0; s < SESSIONS; s++) accepted.set(sessionOf(s), []);
@@ -84,13 +82,7 @@ describe('sessions at scale under SIGKILL (node, gateway chat.send)', () => {
     const killer = (async () => {
       for (const at of points) {
         while (acked < at) await new Promise((r) => setTimeout(r, 5));
-        let done!: () => void;
-        restarting = new Promise<void>((r) => (done = r));
-        server!.child.kill('SIGKILL');
-        await server!.exited;
-        server = await spawnServer(serverEnv);
-        restarting = null;
-        done();
+        await server.crash();
       }
     })();
     await Promise.all([...producers, killer]);

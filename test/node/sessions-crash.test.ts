@@ -3,7 +3,7 @@
 // Afterwards each session's processed sequence equals its accepted sequence: in order, no dup, no loss.
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from '../contract/constants.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { CrashingServer, tempDir } from './server-process.ts';
 import { contractServerEnv } from './contract-server.ts';
 
 const SESSIONS = 12;
@@ -11,12 +11,10 @@ const MESSAGES = 30;
 const CRASHES = 4;
 const dir = tempDir();
 const serverEnv = contractServerEnv(dir.path, { EDGECLAW_QUEUE_CAP: '1000', EDGECLAW_QUEUE_DROP: 'new', EDGECLAW_MAX_CONCURRENT: '4' });
-let server: ServerProcess | null = null;
-let restarting: Promise<void> | null = null;
+const server = new CrashingServer(serverEnv);
 
 afterAll(async () => {
-  server?.child.kill('SIGKILL');
-  await server?.exited;
+  await server.stop();
   dir.cleanup();
 });
 
@@ -25,9 +23,9 @@ const headers = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'applic
 /** Sends one message until the server acknowledges it (queued or duplicate); returns its seq. */
 async function deliver(session: string, id: string, text: string): Promise<number> {
   for (;;) {
-    if (restarting) await restarting;
+    await server.ready();
     try {
-      const res = await fetch(`${server!.url}/sessions/${session}/queue`, { method: 'POST', headers, body: JSON.stringify({ text, id }) });
+      const res = await fetch(`${server.url}/sessions/${session}/queue`, { method: 'POST', headers, body: JSON.stringify({ text, id }) });
       const body = (await res.json()) as { status?: string; seq?: number };
       if (body.status === 'queued' || body.status === 'duplicate') return body.seq!;
     } catch {
@@ -38,13 +36,13 @@ async function deliver(session: string, id: string, text: string): Promise<numbe
 }
 
 async function history(session: string): Promise<{ seq: number | null; key: string | null; role: string }[]> {
-  const res = await fetch(`${server!.url}/sessions/${session}/history?limit=1000`, { headers });
+  const res = await fetch(`${server.url}/sessions/${session}/history?limit=1000`, { headers });
   return ((await res.json()) as { history: { seq: number | null; key: string | null; role: string }[] }).history;
 }
 
 describe('sessions under SIGKILL (node)', () => {
   it('processes every accepted message exactly once, in acceptance order, across crashes', async () => {
-    server = await spawnServer(serverEnv);
+    await server.start();
     const accepted = new Map<string, { seq: number; id: string }[]>();
     const producers = Array.from({ length: SESSIONS }, async (_, s) => {
       const session = `agent:crash:test:direct:s${s}`;
@@ -64,13 +62,7 @@ describe('sessions under SIGKILL (node)', () => {
     const killer = (async () => {
       for (let i = 0; i < CRASHES; i++) {
         await new Promise((r) => setTimeout(r, 150 + Math.random() * 400));
-        let done!: () => void;
-        restarting = new Promise<void>((r) => (done = r));
-        server!.child.kill('SIGKILL');
-        await server!.exited;
-        server = await spawnServer(serverEnv);
-        restarting = null;
-        done();
+        await server.crash();
       }
     })();
     await Promise.all([...producers, killer]);

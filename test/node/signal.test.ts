@@ -1,17 +1,14 @@
 // Signal end to end on the real Node server: messages from the fake signal-cli daemon's event stream, the
 // agent through the fake provider, replies through its JSON-RPC `send`, exactly once (dedupe by source +
 // timestamp, replay after a dropped stream with Last-Event-ID), split at 4,000; status and logout.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentModelsConfig } from '../contract/agent-config.ts';
-import { TEST_TOKEN } from '../contract/constants.ts';
-import { waitFor } from '../contract/harness.ts';
+import { longText, waitFor, waitForChunks } from '../contract/harness.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeSignal } from '../fakes/signal.ts';
 import { rpcCall } from './rpc.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { agentServerEnv, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const SELF = '+15550000001';
 const GROUP = 'R3JvdXBJZEZvclRlc3RzMTIzNDU2Nzg5MDEyMzQ1Njc4OTA=';
@@ -32,21 +29,15 @@ const account = async () => ((await rpc('channels.status', { channel: 'signal-cl
 beforeAll(async () => {
   servedSignal = await serveOnPort0(signal.app);
   servedProvider = await serveOnPort0(provider.app);
-  const config = join(dir.path, 'edgeclaw.json5');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      models: agentModelsConfig(`${servedProvider.url}/v1`),
-      channels: { signal: { accounts: [{ id: 'default', number: SELF, url: servedSignal.url, dmPolicy: 'open', groupPolicy: 'allowlist', groups: [GROUP] }] } },
-    }),
-  );
-  server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' });
+  server = await spawnServer(agentServerEnv(dir.path, {
+    models: agentModelsConfig(`${servedProvider.url}/v1`),
+    channels: { signal: { accounts: [{ id: 'default', number: SELF, url: servedSignal.url, dmPolicy: 'open', groupPolicy: 'allowlist', groups: [GROUP] }] } },
+  }));
   await waitFor(async () => (signal.streams() > 0 ? true : undefined), 20_000, 'the event stream');
 });
 
 afterAll(async () => {
-  server?.child.kill('SIGTERM');
-  await server?.exited;
+  await stopServer(server);
   await servedSignal?.close();
   await servedProvider?.close();
   dir.cleanup();
@@ -87,17 +78,10 @@ describe('signal (node server, fake signal-cli daemon)', () => {
   });
 
   it('splits a long answer at 4,000 characters and retries a daemon 500 without duplicating', async () => {
-    const long = Array.from({ length: 2_000 }, (_, i) => `word${i % 10}`).join(' ').slice(0, 9_000).trim();
+    const long = longText(9_000).trim();
     signal.failNext({ status: 500 });
     signal.receive({ source: '+15550000500', text: long });
-    const expected = `echo: ${long}`;
-    const sent = await waitFor(async () => {
-      const s = sentTo('+15550000500');
-      return s.map((m) => m.message).join(' ').length >= expected.length ? s : undefined;
-    }, 30_000, 'all chunks');
-    expect(sent.length).toBe(3);
-    for (const m of sent) expect(m.message.length).toBeLessThanOrEqual(4_000);
-    expect(sent.map((m) => m.message).join(' ')).toBe(expected);
+    expect(await waitForChunks(() => sentTo('+15550000500').map((m) => m.message), `echo: ${long}`, 4_000)).toHaveLength(3);
   });
 
   it('reports the account in channels.status, and logout closes the stream until channels.start', async () => {

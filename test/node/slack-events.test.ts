@@ -1,15 +1,13 @@
 // Slack end to end on the real Node server: signed Events API requests in, the agent through the fake
 // provider, replies posted to the fake Web API in thread, exactly once per chunk.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentModelsConfig } from '../contract/agent-config.ts';
 import { TEST_TOKEN } from '../contract/constants.ts';
-import { waitFor } from '../contract/harness.ts';
+import { longText, waitFor, waitForChunks } from '../contract/harness.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeSlack, slackDm, slackHeaders, slackMention } from '../fakes/slack.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { agentServerEnv, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const BOT_TOKEN = 'xoxb-1111-2222-abcdefghijkl';
@@ -37,20 +35,14 @@ async function sessionCounts(key: string): Promise<number> {
 beforeAll(async () => {
   servedSlack = await serveOnPort0(slack.app);
   servedProvider = await serveOnPort0(provider.app);
-  const config = join(dir.path, 'edgeclaw.json5');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      models: agentModelsConfig(`${servedProvider.url}/v1`),
-      channels: { slack: { accounts: [{ id: 'default', botToken: BOT_TOKEN, signingSecret: SECRET, apiRoot: `${servedSlack.url}/api`, dmPolicy: 'open', groupPolicy: 'allowlist', groups: ['CGENERAL'] }] } },
-    }),
-  );
-  server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' });
+  server = await spawnServer(agentServerEnv(dir.path, {
+    models: agentModelsConfig(`${servedProvider.url}/v1`),
+    channels: { slack: { accounts: [{ id: 'default', botToken: BOT_TOKEN, signingSecret: SECRET, apiRoot: `${servedSlack.url}/api`, dmPolicy: 'open', groupPolicy: 'allowlist', groups: ['CGENERAL'] }] } },
+  }));
 });
 
 afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   await servedSlack.close();
   await servedProvider.close();
   dir.cleanup();
@@ -107,16 +99,9 @@ describe('slack events (node server, fake web api)', () => {
   });
 
   it('splits a 10,000-character answer into chunks of at most 4,000 characters, in order', async () => {
-    const long = Array.from({ length: 2_000 }, (_, i) => `word${i % 10}`).join(' ').slice(0, 9_994);
+    const long = longText(9_994);
     await post(slackDm('EvLONG1', 'U500', long));
-    const expected = `echo: ${long}`;
-    const sent = await waitFor(async () => {
-      const s = postedTo('DU500');
-      return s.map((m) => m.text).join(' ').length >= expected.length ? s : undefined;
-    }, 30_000, 'all chunks');
-    expect(sent.length).toBe(3);
-    for (const m of sent) expect(m.text.length).toBeLessThanOrEqual(4_000);
-    expect(sent.map((m) => m.text).join(' ')).toBe(expected);
+    expect(await waitForChunks(() => postedTo('DU500').map((m) => m.text), `echo: ${long}`, 4_000)).toHaveLength(3);
   });
 
   it('waits out a 429 with Retry-After and then posts the reply once', async () => {

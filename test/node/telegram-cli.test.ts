@@ -1,18 +1,12 @@
 // `edgeclaw telegram set-webhook|delete-webhook|info` against the fake Bot API on a real socket.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runTelegramCli } from '../../node-adapter/cli/telegram.ts';
 import { createFakeTelegram } from '../fakes/telegram.ts';
-import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
+import { useServedFake } from '../fakes/serve-node.ts';
 
 const fake = createFakeTelegram();
 const token = fake.addBot(6060, 'cli_bot');
-let served: ServedFake;
-beforeAll(async () => {
-  served = await serveOnPort0(fake.app);
-});
-afterAll(async () => {
-  await served.close();
-});
+const served = useServedFake(fake.app);
 
 async function cli(argv: string[], env: Record<string, string>) {
   let out = '';

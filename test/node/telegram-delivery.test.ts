@@ -1,23 +1,16 @@
 // Outbound delivery against the fake Bot API on a real socket: chunks, exactly-once, 429, 5xx, fallbacks.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryOutboxStore } from '../../src/channels/outbox.ts';
 import type { RetryClock } from '../../src/channels/retry.ts';
 import { createBotApi } from '../../src/channels/telegram/api.ts';
 import { resolveTelegramAccounts } from '../../src/channels/telegram/config.ts';
 import { createTelegramOutbox, MAX_REPLY_CHARS } from '../../src/channels/telegram/delivery.ts';
 import { createFakeTelegram } from '../fakes/telegram.ts';
-import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
+import { useServedFake } from '../fakes/serve-node.ts';
 
 const fake = createFakeTelegram();
 const token = fake.addBot(4242, 'edge_bot');
-let served: ServedFake;
-beforeAll(async () => {
-  served = await serveOnPort0(fake.app);
-});
-afterAll(async () => {
-  fake.releaseAll();
-  await served.close();
-});
+const served = useServedFake(fake.app, () => fake.releaseAll());
 
 function clock(): RetryClock & { slept: number[] } {
   const slept: number[] = [];

@@ -1,16 +1,13 @@
 // Telegram end to end on the real Node server: the polling account against a fake Bot API, the agent
 // through the fake provider, replies delivered exactly once, also across a kill -9 mid-run.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentModelsConfig } from '../contract/agent-config.ts';
-import { TEST_TOKEN } from '../contract/constants.ts';
-import { waitFor } from '../contract/harness.ts';
+import { longText, waitFor } from '../contract/harness.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeTelegram, dm } from '../fakes/telegram.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { agentServerEnv, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const dir = tempDir();
 const tg = createFakeTelegram();
@@ -36,22 +33,16 @@ const sentTo = (user: number) => tg.sent(token).filter((m) => m.chat_id === Stri
 beforeAll(async () => {
   servedTg = await serveOnPort0(tg.app);
   servedProvider = await serveOnPort0(gatedProvider);
-  const config = join(dir.path, 'edgeclaw.json5');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      models: agentModelsConfig(`${servedProvider.url}/v1`),
-      channels: { telegram: { accounts: [{ id: 'default', token, transport: 'polling', apiRoot: servedTg.url, dmPolicy: 'open', botUsername: 'edgeclaw_test_bot', pollTimeoutSeconds: 1 }] } },
-    }),
-  );
-  env = { PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' };
+  env = agentServerEnv(dir.path, {
+    models: agentModelsConfig(`${servedProvider.url}/v1`),
+    channels: { telegram: { accounts: [{ id: 'default', token, transport: 'polling', apiRoot: servedTg.url, dmPolicy: 'open', botUsername: 'edgeclaw_test_bot', pollTimeoutSeconds: 1 }] } },
+  });
   server = await spawnServer(env);
 });
 
 afterAll(async () => {
   hold?.release();
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   tg.releaseAll();
   await servedTg.close();
   await servedProvider.close();
@@ -75,7 +66,7 @@ describe('telegram end to end (node, polling)', () => {
   });
 
   it('splits a 10,000-character answer into ordered chunks of at most 4096', async () => {
-    const long = Array.from({ length: 2_000 }, (_, i) => `word${i % 10}`).join(' ').slice(0, 9_994);
+    const long = longText(9_994);
     expect(`echo: ${long}`).toHaveLength(10_000);
     tg.pushUpdate(token, dm(1003, long));
     const sent = await waitFor(async () => {

@@ -2,7 +2,6 @@
 // the fake Bot API with the agent on the fake provider: unknown sender → code (nothing queued), approve
 // with the real `edgeclaw pairing` CLI → notice once → next message answered; wrong code, pending cap,
 // allowlisted sender, owner-only `/set api key` (stored, message deleted, never echoed or logged).
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,13 +13,11 @@ import { agentModelsConfig } from '../contract/agent-config.ts';
 import { TEST_TOKEN } from '../contract/constants.ts';
 import { waitFor } from '../contract/harness.ts';
 import { describePairingStore } from '../contract/pairing.ts';
-import WebSocket from 'ws';
-import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeTelegram, dm } from '../fakes/telegram.ts';
 import { runCli } from './cli-run.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { agentServerEnv, operatorClient, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const storeDir = tempDir('edgeclaw-pairing-store-');
 let storeDb: DbBinding;
@@ -49,31 +46,25 @@ const cli = (...args: string[]) => runCli(['pairing', ...args], { EDGECLAW_GATEW
 beforeAll(async () => {
   servedTg = await serveOnPort0(tg.app);
   servedProvider = await serveOnPort0(provider.app);
-  const config = join(dir.path, 'edgeclaw.json5');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      models: agentModelsConfig(`${servedProvider.url}/v1`),
-      gateway: { credentials: [{ id: 'pairer', kind: 'token', secret: PAIRING_TOKEN, role: 'operator', scopes: ['operator.pairing'] }] },
-      pairing: { pendingCap: 2 },
-      channels: {
-        telegram: {
-          accounts: [
-            // No configured owner: the first approval bootstraps it (which needs operator.admin).
-            { id: 'default', token, transport: 'polling', apiRoot: servedTg.url, dmPolicy: 'pairing', botUsername: 'pairing_test_bot', pollTimeoutSeconds: 1 },
-            // Pairing too, but 555 is allowlisted (and so this account's owner).
-            { id: 'allow', token: allowToken, transport: 'polling', apiRoot: servedTg.url, dmPolicy: 'pairing', allowFrom: ['555'], botUsername: 'allow_test_bot', pollTimeoutSeconds: 1 },
-          ],
-        },
+  server = await spawnServer(agentServerEnv(dir.path, {
+    models: agentModelsConfig(`${servedProvider.url}/v1`),
+    gateway: { credentials: [{ id: 'pairer', kind: 'token', secret: PAIRING_TOKEN, role: 'operator', scopes: ['operator.pairing'] }] },
+    pairing: { pendingCap: 2 },
+    channels: {
+      telegram: {
+        accounts: [
+          // No configured owner: the first approval bootstraps it (which needs operator.admin).
+          { id: 'default', token, transport: 'polling', apiRoot: servedTg.url, dmPolicy: 'pairing', botUsername: 'pairing_test_bot', pollTimeoutSeconds: 1 },
+          // Pairing too, but 555 is allowlisted (and so this account's owner).
+          { id: 'allow', token: allowToken, transport: 'polling', apiRoot: servedTg.url, dmPolicy: 'pairing', allowFrom: ['555'], botUsername: 'allow_test_bot', pollTimeoutSeconds: 1 },
+        ],
       },
-    }),
-  );
-  server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' });
+    },
+  }));
 });
 
 afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   tg.releaseAll();
   await servedTg.close();
   await servedProvider.close();
@@ -118,17 +109,14 @@ describe('telegram pairing end to end (node)', () => {
   });
 
   it('approves the code, tells the sender once, announces pairing.resolved, and then answers them through the agent', async () => {
-    const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
-    const client = new FrameClient(ws as unknown as WsLike);
-    await client.next((f) => f.event === 'connect.challenge');
-    expect((await client.req('connect', connectParams({ token: PAIRING_TOKEN }, ['operator.pairing']))).ok).toBe(true);
+    const client = await operatorClient(server.url, PAIRING_TOKEN, ['operator.pairing']);
     const r = await cli('approve', 'telegram', code.toLowerCase());
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/approved: 901 \(@user901\) on telegram\/default \(owner\)/);
     expect(r.stdout).toMatch(/notice: sent/);
     const event = await client.next((f) => f.event === 'pairing.resolved');
     expect(event.payload).toMatchObject({ decision: 'approved', senderId: '901', owner: true });
-    ws.close();
+    client.ws.close();
     const again = await cli('approve', 'telegram', code);
     expect(again.stdout).toMatch(/already approved/);
     expect(sentTo(901).filter((m) => m.text.includes('You have been approved'))).toHaveLength(1);
@@ -155,16 +143,13 @@ describe('telegram pairing end to end (node)', () => {
   });
 
   it('answers an allowlisted-by-approval sender and refuses new senders past the pending cap without storing them', async () => {
-    const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
-    const client = new FrameClient(ws as unknown as WsLike);
-    await client.next((f) => f.event === 'connect.challenge');
-    expect((await client.req('connect', connectParams({ token: PAIRING_TOKEN }, ['operator.pairing']))).ok).toBe(true);
+    const client = await operatorClient(server.url, PAIRING_TOKEN, ['operator.pairing']);
     // pendingCap is 2: two new senders get codes, the third is told to try later.
     for (const id of [902, 903, 904]) tg.pushUpdate(token, dm(id, 'let me in'));
     await waitFor(async () => (sentTo(904).length > 0 ? true : undefined), 30_000, 'the third answer');
     const requested = [await client.next((f) => f.event === 'pairing.requested'), await client.next((f) => f.event === 'pairing.requested')];
     expect(requested.map((f) => f.payload.senderId).sort()).toEqual(['902', '903']);
-    ws.close();
+    client.ws.close();
     expect(sentTo(902)[0]!.text).toMatch(/Pairing code: /);
     expect(sentTo(903)[0]!.text).toMatch(/Pairing code: /);
     expect(sentTo(904)[0]!.text).toMatch(/too many pending access requests/);

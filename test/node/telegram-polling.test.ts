@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TelegramPollerDO } from '../../durable/telegram-poller-do.ts';
 import { DurableObjectHost } from '../../node-adapter/do-host.ts';
 import type { DeliverResult, InboundSink, RoutedMessage, SessionControl } from '../../src/channels/envelope.ts';
@@ -14,17 +14,10 @@ import { DEFAULT_POLLER_SETTINGS, runPollingLoop, TelegramPoller, type OffsetSto
 import type { TelegramUpdate } from '../../src/channels/telegram/update.ts';
 import { createLogger } from '../../src/log.ts';
 import { createFakeTelegram, dm } from '../fakes/telegram.ts';
-import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
+import { useServedFake } from '../fakes/serve-node.ts';
 
 const fake = createFakeTelegram();
-let served: ServedFake;
-beforeAll(async () => {
-  served = await serveOnPort0(fake.app);
-});
-afterAll(async () => {
-  fake.releaseAll();
-  await served.close();
-});
+const served = useServedFake(fake.app, () => fake.releaseAll());
 
 const clock: RetryClock = { sleep: async () => {}, random: () => 0.5 };
 

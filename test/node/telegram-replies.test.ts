@@ -9,9 +9,7 @@ import { waitFor } from '../contract/harness.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeTelegram, dm, groupMessage } from '../fakes/telegram.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { agentServerEnv, killAndRestart, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const INTERRUPTED = 'Sorry, my answer was interrupted by a restart. Please send your message again.';
 const FAILED = 'Sorry, I could not answer that: the model provider failed (fallbacks included). Please try again in a moment.';
@@ -77,22 +75,13 @@ let env: Record<string, string>;
 
 const sentTo = (chat: number) => tg.sent(token).filter((m) => m.chat_id === String(chat));
 const restart = async () => {
-  server.child.kill('SIGKILL');
-  await server.exited;
-  server = await spawnServer(env);
+  server = await killAndRestart(server, env);
 };
 
 beforeAll(async () => {
   servedTg = await serveOnPort0(tg.app);
   servedProvider = await serveOnPort0(gated);
-  const config = join(dir.path, 'edgeclaw.json5');
-  writeFileSync(config, JSON.stringify({ models: agentModelsConfig(`${servedProvider.url}/v1`) }));
-  env = {
-    PORT: '0',
-    EDGECLAW_DATA_DIR: join(dir.path, 'data'),
-    EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
-    EDGECLAW_AGENT_RUNNER: 'model',
-    EDGECLAW_CONFIG: config,
+  env = agentServerEnv(dir.path, { models: agentModelsConfig(`${servedProvider.url}/v1`) }, {
     TELEGRAM_BOT_TOKEN: token,
     TELEGRAM_MODE: 'polling',
     TELEGRAM_API_ROOT: servedTg.url,
@@ -100,14 +89,13 @@ beforeAll(async () => {
     TELEGRAM_GROUPS: '-100777',
     TELEGRAM_STREAMING: '1',
     TELEGRAM_MEDIA_MAX_BYTES: '2048',
-  };
+  });
   server = await spawnServer(env);
 });
 
 afterAll(async () => {
   for (const h of hung) h();
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   tg.releaseAll();
   await servedTg.close();
   await servedProvider.close();

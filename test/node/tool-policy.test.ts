@@ -3,15 +3,14 @@
 // a real run carries only the allowed tools.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, makeRoot, POLICY_TYPE, signEnvelope } from '../../src/defender/bundle.ts';
 import { TEST_TOKEN } from '../contract/constants.ts';
 import { uniqueSession } from '../contract/harness.ts';
-import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
+import type { FrameClient } from '../contract/ws-client.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { operatorClient, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const dir = tempDir('edgeclaw-toolpolicy-');
 const provider = createFakeOpenAI();
@@ -30,17 +29,12 @@ beforeAll(async () => {
     PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model',
     EDGECLAW_POLICY_BUNDLE: JSON.stringify(bundle), EDGECLAW_POLICY_TRUST: JSON.stringify({ root: makeRoot(1, '2099-01-01T00:00:00Z', 1, [key]), rotations: [] }),
   });
-  const ws = new WebSocket(server.url.replace('http', 'ws') + '/');
-  op = new FrameClient(ws as unknown as WsLike);
-  await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
-  await op.next();
-  expect((await op.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.read', 'operator.write']))).ok).toBe(true);
+  op = await operatorClient(server.url, TEST_TOKEN, ['operator.read', 'operator.write']);
 });
 
 afterAll(async () => {
   op.ws.close(1000);
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   await fake.close();
   dir.cleanup();
 });

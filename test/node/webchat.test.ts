@@ -1,6 +1,6 @@
 // WebChat in a real headless Chromium (Debian `chromium`, driven by playwright-core) against the real Node
 // server and the fake provider: token login, a streamed answer, and history after a reload.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,12 +8,8 @@ import { agentModelsConfig } from '../contract/agent-config.ts';
 import { TEST_TOKEN } from '../contract/constants.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
-import { ROOT, spawnServer, tempDir, type ServerProcess } from './server-process.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const ARTIFACTS = join(ROOT, 'test-results');
-const WAIT = { timeout: 30_000 };
+import { ARTIFACTS, CHROMIUM, cspViolationsOf, HAVE_CHROMIUM, WAIT } from './chromium.ts';
+import { agentServerEnv, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 if (!HAVE_CHROMIUM) console.warn(`webchat browser test skipped: no Chromium at ${CHROMIUM} (install it with: apt-get install -y chromium; .ci/run does)`);
 
@@ -24,28 +20,23 @@ describe.skipIf(!HAVE_CHROMIUM)('webchat in headless chromium (node server, fake
   let server: ServerProcess;
   let context: BrowserContext;
   let page: Page;
-  const cspViolations: string[] = [];
+  let cspViolations: string[];
 
   beforeAll(async () => {
     served = await serveOnPort0(provider.app);
-    const config = join(dir.path, 'edgeclaw.json5');
-    writeFileSync(config, JSON.stringify({ models: agentModelsConfig(`${served.url}/v1`) }));
-    server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: 'model' });
+    server = await spawnServer(agentServerEnv(dir.path, { models: agentModelsConfig(`${served.url}/v1`) }));
     context = await chromium.launchPersistentContext(join(dir.path, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    cspViolations = cspViolationsOf(page);
   });
 
   afterAll(async () => {
     await context?.close();
-    server?.child.kill('SIGTERM');
-    await server?.exited;
+    await stopServer(server);
     await served?.close();
     dir.cleanup();
   });

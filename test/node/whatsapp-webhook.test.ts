@@ -1,15 +1,13 @@
 // WhatsApp Cloud API end to end on the real Node server: the verify handshake, signed webhooks in, the
 // agent through the fake provider, texts out through the fake Graph API, the 24-hour window error.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentModelsConfig } from '../contract/agent-config.ts';
 import { TEST_TOKEN } from '../contract/constants.ts';
-import { waitFor } from '../contract/harness.ts';
+import { longText, waitFor, waitForChunks } from '../contract/harness.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { createFakeWhatsApp, waHeaders, waText } from '../fakes/whatsapp.ts';
-import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
+import { agentServerEnv, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 
 const PHONE_ID = '109876543210';
 const ACCESS_TOKEN = 'EAAGtestaccesstoken0123456789';
@@ -32,25 +30,13 @@ async function post(body: unknown, secret = APP_SECRET) {
 beforeAll(async () => {
   servedWa = await serveOnPort0(wa.app);
   servedProvider = await serveOnPort0(provider.app);
-  const config = join(dir.path, 'edgeclaw.json5');
-  writeFileSync(config, JSON.stringify({ models: agentModelsConfig(`${servedProvider.url}/v1`), channels: { whatsapp: { accounts: [{ id: 'default', phoneNumberId: '1', accessToken: 'placeholder-token-000000', appSecret: 'placeholder-secret-0000', verifyToken: 'placeholder', apiRoot: servedWa.url, dmPolicy: 'open' }] } } }));
+  const config = { models: agentModelsConfig(`${servedProvider.url}/v1`), channels: { whatsapp: { accounts: [{ id: 'default', phoneNumberId: '1', accessToken: 'placeholder-token-000000', appSecret: 'placeholder-secret-0000', verifyToken: 'placeholder', apiRoot: servedWa.url, dmPolicy: 'open' }] } } };
   // The env vars override the file's secrets (how a deployment keeps them out of the config file).
-  server = await spawnServer({
-    PORT: '0',
-    EDGECLAW_DATA_DIR: join(dir.path, 'data'),
-    EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN,
-    EDGECLAW_CONFIG: config,
-    EDGECLAW_AGENT_RUNNER: 'model',
-    WHATSAPP_TOKEN: ACCESS_TOKEN,
-    WHATSAPP_APP_SECRET: APP_SECRET,
-    WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
-    WHATSAPP_PHONE_NUMBER_ID: PHONE_ID,
-  });
+  server = await spawnServer(agentServerEnv(dir.path, config, { WHATSAPP_TOKEN: ACCESS_TOKEN, WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN, WHATSAPP_PHONE_NUMBER_ID: PHONE_ID }));
 });
 
 afterAll(async () => {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await stopServer(server);
   await servedWa.close();
   await servedProvider.close();
   dir.cleanup();
@@ -88,16 +74,9 @@ describe('whatsapp cloud api (node server, fake graph api)', () => {
   });
 
   it('splits a 10,000-character answer at 4,096 characters', async () => {
-    const long = Array.from({ length: 2_000 }, (_, i) => `word${i % 10}`).join(' ').slice(0, 9_994);
+    const long = longText(9_994);
     await post(waText(PHONE_ID, '15550000004', 'wamid.IN4', long));
-    const expected = `echo: ${long}`;
-    const sent = await waitFor(async () => {
-      const s = sentTo('15550000004');
-      return s.map((m) => m.body).join(' ').length >= expected.length ? s : undefined;
-    }, 30_000, 'all chunks');
-    expect(sent.length).toBe(3);
-    for (const m of sent) expect(m.body.length).toBeLessThanOrEqual(4_096);
-    expect(sent.map((m) => m.body).join(' ')).toBe(expected);
+    expect(await waitForChunks(() => sentTo('15550000004').map((m) => m.body), `echo: ${long}`, 4_096)).toHaveLength(3);
   });
 
   it('reports a closed 24-hour window (131047) in the log and does not retry it', async () => {

@@ -1,25 +1,14 @@
 // The agent end to end on workerd: real SessionDO runs through the fake provider (a service binding), the
 // defender gates tool calls and results, approvals go through the real GatewayDO.
-import { applyD1Migrations, env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
-import { beforeAll } from 'vitest';
+import { env } from 'cloudflare:test';
 import { describeAgent, type AgentHarness } from '../contract/agent.ts';
-import { TEST_QUEUE_CAP, TEST_TOKEN } from '../contract/constants.ts';
 import { OAUTH_FAKE_ORIGIN } from '../contract/agent-config.ts';
-import { FrameClient, type WsLike } from '../contract/ws-client.ts';
+import { openGateway, useWorkersHarness } from '../workers/contract-harness.ts';
 
 const harness: AgentHarness = {
-  token: TEST_TOKEN,
-  queueCap: TEST_QUEUE_CAP,
+  ...useWorkersHarness(),
   hasExec: false,
-  fetch: (path, init) => exports.default.fetch(new Request(`https://edgeclaw.test${path}`, init)),
-  async open() {
-    const res = await exports.default.fetch(new Request('https://edgeclaw.test/', { headers: { Upgrade: 'websocket', 'cf-connecting-ip': '192.0.2.50' } }));
-    const ws = res.webSocket!;
-    const client = new FrameClient(ws as unknown as WsLike);
-    ws.accept();
-    return client;
-  },
+  open: () => openGateway('192.0.2.50'),
   crashAndRestart: async () => undefined,
   async approveOAuth(userCode) {
     // The IdP is reached through the provider egress binding, as the gateway reaches it.
@@ -28,9 +17,5 @@ const harness: AgentHarness = {
     if (!res.ok) throw new Error(`approve failed: ${res.status}`);
   },
 };
-
-beforeAll(async () => {
-  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
-});
 
 describeAgent('workers', () => harness);

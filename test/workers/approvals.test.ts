@@ -1,26 +1,15 @@
 // Approvals on workerd: a review decision opens a request, operators with operator.approvals see it as an
 // event, resolve it once over the gateway, and the waiter gets the decision; unresolved requests expire.
-import { applyD1Migrations, env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
 import { TEST_TOKEN } from '../contract/constants.ts';
-import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
+import { operatorClient, useWorkersHarness } from './contract-harness.ts';
 
-async function operator(scopes: string[]): Promise<FrameClient> {
-  const res = await exports.default.fetch(new Request('https://edgeclaw.test/', { headers: { Upgrade: 'websocket', 'cf-connecting-ip': '192.0.2.9' } }));
-  const ws = res.webSocket!;
-  const client = new FrameClient(ws as unknown as WsLike);
-  ws.accept();
-  await client.next();
-  expect((await client.req('connect', connectParams({ token: TEST_TOKEN }, scopes))).ok).toBe(true);
-  return client;
-}
+const operator = (scopes: string[]) => operatorClient(TEST_TOKEN, scopes, '192.0.2.9');
 
 const request = { kind: 'command' as const, sessionKey: 'agent:main:main', summary: 'rm -rf build/', score: 40, reasons: [{ guard: 'command', rule: 'recursive-delete', weight: 40 }] };
 
-beforeAll(async () => {
-  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
-});
+useWorkersHarness();
 
 describe('approvals on workers', () => {
   it('announces a request to approvers only, resolves it once, and wakes the waiter', async () => {

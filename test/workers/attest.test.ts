@@ -1,15 +1,12 @@
 // `defender.attest` on workerd: over the WebSocket and over POST /rpc the gateway signs a statement bound to
 // the caller's nonce with a key that stays in GatewayDO storage; the verifier accepts it only with that key.
-import { applyD1Migrations, env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateAttestationKey, verifyAttestation } from '../../src/defender/attest.ts';
 import { TEST_TOKEN } from '../contract/constants.ts';
-import { connectParams, FrameClient, type WsLike } from '../contract/ws-client.ts';
+import { operatorClient, useWorkersHarness } from './contract-harness.ts';
 
-beforeAll(async () => {
-  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
-});
+useWorkersHarness();
 
 async function rpc(params: unknown, token = TEST_TOKEN) {
   return exports.default.fetch(new Request('https://edgeclaw.test/rpc', {
@@ -21,12 +18,7 @@ async function rpc(params: unknown, token = TEST_TOKEN) {
 
 describe('defender.attest on workers', () => {
   it('signs the statement with one stable key; the nonce binds it; a reader may ask', async () => {
-    const res = await exports.default.fetch(new Request('https://edgeclaw.test/', { headers: { Upgrade: 'websocket', 'cf-connecting-ip': '192.0.2.77' } }));
-    const ws = res.webSocket!;
-    const client = new FrameClient(ws as unknown as WsLike);
-    ws.accept();
-    await client.next();
-    expect((await client.req('connect', connectParams({ token: TEST_TOKEN }, ['operator.read']))).ok).toBe(true);
+    const client = await operatorClient(TEST_TOKEN, ['operator.read']);
     const nonce = 'n'.repeat(8) + crypto.randomUUID().replaceAll('-', '');
     const a = (await client.req('defender.attest', { nonce })).payload;
     expect(a.server).toMatchObject({ host: 'workers', sourceHash: 'unbuilt' });
@@ -40,7 +32,7 @@ describe('defender.attest on workers', () => {
     const viaHttp = (await (await rpc({ nonce: 'http-nonce-1234567890' })).json()) as { ok: boolean; payload: { attestation: { keyId: string } } };
     expect(viaHttp.ok).toBe(true);
     expect(viaHttp.payload.attestation.keyId).toBe(a.attestation.keyId);
-    ws.close(1000);
+    client.ws.close(1000);
   });
 
   it('rejects a missing or short nonce with the field named, and anonymous callers', async () => {

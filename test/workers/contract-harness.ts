@@ -3,7 +3,8 @@ import { abortAllDurableObjects, applyD1Migrations, env } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers';
 import { beforeAll } from 'vitest';
 import { TEST_QUEUE_CAP, TEST_TOKEN } from '../contract/constants.ts';
-import type { Harness } from '../contract/harness.ts';
+import { connectOperator, type Harness } from '../contract/harness.ts';
+import { FrameClient, type WsLike } from '../contract/ws-client.ts';
 
 /** Applies the registry migrations before the file's tests and returns the contract harness. */
 export function useWorkersHarness(): Harness {
@@ -16,4 +17,25 @@ export function useWorkersHarness(): Harness {
     fetch: (path, init) => exports.default.fetch(new Request(`https://edgeclaw.test${path}`, init)),
     crashAndRestart: () => abortAllDurableObjects(),
   };
+}
+
+/**
+ * Opens a WebSocket to the Worker's gateway (`/`) as seen from `remote` (cf-connecting-ip).
+ * @example const client = await openGateway('192.0.2.77')
+ */
+export async function openGateway(remote = '192.0.2.77'): Promise<FrameClient> {
+  const res = await exports.default.fetch(new Request('https://edgeclaw.test/', { headers: { Upgrade: 'websocket', 'cf-connecting-ip': remote } }));
+  if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade failed: ${res.status}`);
+  const ws = res.webSocket;
+  const client = new FrameClient(ws as unknown as WsLike);
+  ws.accept();
+  return client;
+}
+
+/**
+ * A gateway client connected as an operator with `token`, narrowed to `scopes` when given.
+ * @example const reader = await operatorClient(TEST_TOKEN, ['operator.read'])
+ */
+export async function operatorClient(token: string, scopes?: string[], remote?: string): Promise<FrameClient> {
+  return connectOperator(await openGateway(remote), token, scopes);
 }

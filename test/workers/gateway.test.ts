@@ -1,24 +1,7 @@
 // The gateway contract on workerd: sockets terminate in the real GatewayDO through the Worker's fetch.
-import { applyD1Migrations, env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
-import { beforeAll } from 'vitest';
 import { describeGateway, type GatewayHarness } from '../contract/gateway.ts';
-import { FrameClient, type WsLike } from '../contract/ws-client.ts';
+import { openGateway, useWorkersHarness } from './contract-harness.ts';
 
-const harness: GatewayHarness = {
-  async open(remote = '192.0.2.1') {
-    const res = await exports.default.fetch(new Request('https://edgeclaw.test/', { headers: { Upgrade: 'websocket', 'cf-connecting-ip': remote } }));
-    if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade failed: ${res.status}`);
-    const ws = res.webSocket;
-    const client = new FrameClient(ws as unknown as WsLike);
-    ws.accept();
-    return client;
-  },
-  fetch: (path, init) => exports.default.fetch(new Request(`https://edgeclaw.test${path}`, init)),
-};
-
-beforeAll(async () => {
-  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
-});
+const harness: GatewayHarness = { ...useWorkersHarness(), open: (remote = '192.0.2.1') => openGateway(remote) };
 
 describeGateway('workers', () => harness);

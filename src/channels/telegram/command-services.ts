@@ -16,21 +16,15 @@ import { isTelegramOwner } from './pairing.ts';
  */
 export function telegramCommandServices(env: Env, account: TelegramAccount, api: BotApi): CommandServices {
   /** Providers from presets and config (provider tables loaded on first use). */
-  const resolvedProviders = async () => {
-    const [{ resolveModels }, { ProvidersConfigSchema }] = await Promise.all([import('../../providers/resolve.ts'), import('../../providers/config.ts')]);
-    const cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
-    return resolveModels(cfg, env as unknown as Record<string, string | undefined>).providers;
-  };
+  const resolvedProviders = async () => (await import('../../providers/env-models.ts')).resolvedModelsOf(env).providers;
   return {
     async catalog() {
-      const [{ ProvidersConfigSchema }, { buildModelCatalog }, { resolveModels }, { storedProviderKeys, withStoredKeys }] = await Promise.all([
-        import('../../providers/config.ts'),
+      const [{ resolvedModelsOf }, { buildModelCatalog }, { storedProviderKeys }] = await Promise.all([
+        import('../../providers/env-models.ts'),
         import('../../providers/catalog.ts'),
-        import('../../providers/resolve.ts'),
         import('../../providers/stored-keys.ts'),
       ]);
-      const cfg = ProvidersConfigSchema.parse(env.EDGECLAW_MODELS_JSON ? JSON.parse(env.EDGECLAW_MODELS_JSON) : {});
-      const resolved = resolveModels(withStoredKeys(cfg, await storedProviderKeys(env.DB)), env as unknown as Record<string, string | undefined>);
+      const resolved = resolvedModelsOf(env, await storedProviderKeys(env.DB));
       const catalog = buildModelCatalog(resolved);
       return { models: catalog.models.map((m) => ({ provider: m.provider, id: m.id, name: m.name })), providers: [...resolved.providers.keys()].sort() };
     },

@@ -9,9 +9,8 @@ import { defineMethod, type MethodContext } from '../registry.ts';
 
 /** The providers that can log in by device flow, from presets and config. */
 async function oauthProviders(ctx: MethodContext) {
-  const [{ modelsConfigOf }, { resolveModels }] = await Promise.all([import('../../agent/session-runner.ts'), import('../../providers/resolve.ts')]);
-  const resolved = resolveModels(modelsConfigOf(ctx.env), ctx.env as unknown as Record<string, string | undefined>);
-  return [...resolved.providers.values()].filter((p) => p.oauth);
+  const { resolvedModelsOf } = await import('../../providers/env-models.ts');
+  return [...resolvedModelsOf(ctx.env).providers.values()].filter((p) => p.oauth);
 }
 
 async function providerFor(ctx: MethodContext, raw: string) {

@@ -11,16 +11,13 @@ export const modelsList = defineMethod({
   params: z.looseObject({ provider: z.string().max(64).optional() }),
   async handler(ctx, p) {
     // Loaded on demand: the provider tables are not needed by an idle gateway.
-    const [{ modelsConfigOf }, { buildModelCatalog }, { resolveModels }, { storedProviderKeys, withStoredKeys }] = await Promise.all([
-      import('../../agent/session-runner.ts'),
+    const [{ resolvedModelsOf }, { buildModelCatalog }, { storedProviderKeys }] = await Promise.all([
+      import('../../providers/env-models.ts'),
       import('../../providers/catalog.ts'),
-      import('../../providers/resolve.ts'),
       import('../../providers/stored-keys.ts'),
-      import('../../tools/agent-tools.ts'),
     ]);
     const stored = await storedProviderKeys(ctx.env.DB).catch(() => ({}));
-    const resolved = resolveModels(withStoredKeys(modelsConfigOf(ctx.env), stored), ctx.env as unknown as Record<string, string | undefined>);
-    const catalog = buildModelCatalog(resolved);
+    const catalog = buildModelCatalog(resolvedModelsOf(ctx.env, stored));
     return { ...catalog, models: p.provider ? catalog.models.filter((m) => m.provider === p.provider) : catalog.models };
   },
 });

@@ -7,10 +7,9 @@ import { z } from 'zod';
 import { GatewayError } from '../../errors.ts';
 import type { PairingRequest } from '../pairing-store.ts';
 import { defineMethod } from '../registry.ts';
-import { approverOf, refusalError } from './devices.ts';
+import { pairedIdSchema, pairingMethods } from './pairing-factory.ts';
 
-const RequestId = z.string().trim().min(1).max(128);
-const NodeId = z.string().trim().regex(/^[0-9a-f]{64}$/, 'expected a node id (64 lowercase hex digits)');
+const NodeId = pairedIdSchema('node');
 
 function pendingNode(r: PairingRequest) {
   const c = r.client;
@@ -28,42 +27,21 @@ export const nodePairList = defineMethod({
   },
 });
 
-/** `node.pair.approve`: approves a pending node request. */
-export const nodePairApprove = defineMethod({
-  name: 'node.pair.approve',
-  scope: 'operator.pairing',
-  params: z.strictObject({ requestId: RequestId }),
-  async handler(ctx, p) {
-    const r = await ctx.hub.pairingApprove(p.requestId, approverOf(ctx), 'node');
-    if (!r.ok) throw refusalError(r, 'requestId');
-    return { requestId: p.requestId, node: pendingNode(r.request) };
-  },
+const pair = pairingMethods('node', 'nodeId', {
+  approved: (r, requestId) => ({ requestId, node: pendingNode(r.request) }),
+  rejected: (r) => ({ requestId: r.requestId, nodeId: r.deviceId, decision: 'rejected' }),
+  removeRole: 'node',
+  afterRemove: (ctx, nodeId) => ctx.hub.broadcast('node.pair.resolved', { requestId: '', nodeId, decision: 'removed', ts: ctx.now }),
 });
+
+/** `node.pair.approve`: approves a pending node request. */
+export const nodePairApprove = pair.approve;
 
 /** `node.pair.reject`: drops a pending node request. */
-export const nodePairReject = defineMethod({
-  name: 'node.pair.reject',
-  scope: 'operator.pairing',
-  params: z.strictObject({ requestId: RequestId }),
-  async handler(ctx, p) {
-    const r = await ctx.hub.pairingReject(p.requestId, 'node');
-    if (!r) throw new GatewayError('INVALID_REQUEST', 'unknown requestId');
-    return { requestId: r.requestId, nodeId: r.deviceId, decision: 'rejected' };
-  },
-});
+export const nodePairReject = pair.reject;
 
 /** `node.pair.remove`: removes the node role of a device (and disconnects it as a node). */
-export const nodePairRemove = defineMethod({
-  name: 'node.pair.remove',
-  scope: 'operator.pairing',
-  params: z.strictObject({ nodeId: NodeId }),
-  async handler(ctx, p) {
-    const r = await ctx.hub.deviceRemove(p.nodeId, 'node');
-    if (!r) throw new GatewayError('INVALID_REQUEST', 'unknown nodeId');
-    await ctx.hub.broadcast('node.pair.resolved', { requestId: '', nodeId: p.nodeId, decision: 'removed', ts: ctx.now });
-    return { nodeId: p.nodeId, removed: true };
-  },
-});
+export const nodePairRemove = pair.remove;
 
 /** `node.list`: paired nodes with presence. */
 export const nodeList = defineMethod({

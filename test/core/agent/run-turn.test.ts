@@ -1,6 +1,6 @@
 // The tool loop against the fake provider on a real socket: multi-step runs, fallback, abort, steering,
 // defender decisions and caps.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { runTurn } from '../../../src/agent/run-turn.ts';
 import type { AgentEvent, DefenderPort } from '../../../src/agent/types.ts';
@@ -10,15 +10,11 @@ import type { ChatMessage } from '../../../src/providers/types.ts';
 import { createToolHost } from '../../../src/tools/host.ts';
 import { defineTool } from '../../../src/tools/types.ts';
 import { createFakeOpenAI } from '../../fakes/openai-provider.ts';
-import { serveOnPort0, type ServedFake } from '../../fakes/serve-node.ts';
+import { useServedFake } from '../../fakes/serve-node.ts';
 
 const NODE_CAPS = { exec: true, localFiles: true, host: 'node' } as const;
 const fake = createFakeOpenAI();
-let served: ServedFake;
-beforeAll(async () => {
-  served = await serveOnPort0(fake.app);
-});
-afterAll(() => served.close());
+const served = useServedFake(fake.app);
 
 const client = (headers: Record<string, string> = {}) => new OpenAICompatClient({ baseUrl: `${served.url}/v1`, headers, retry: { maxAttempts: 1 } });
 const user = (content: string): ChatMessage[] => [{ role: 'system', content: 'be brief' }, { role: 'user', content }];

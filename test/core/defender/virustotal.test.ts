@@ -1,10 +1,10 @@
 // VirusTotal v3 client against the fake: verdict classes and weights, 404 unknown, cache per class, token-bucket budget, degradation on 429/5xx/malformed, no uploads.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createVirusTotal, memoryBudgetStore, storeBudget, takeToken, vtUrlId, VT_FREE_LIMITS, type BudgetPort, type VirusTotalOptions,
 } from '../../../src/defender/virustotal.ts';
 import { createFakeVirusTotal } from '../../fakes/virustotal.ts';
-import { serveOnPort0, type ServedFake } from '../../fakes/serve-node.ts';
+import { useServedFake } from '../../fakes/serve-node.ts';
 
 const SHA_BAD = 'a'.repeat(64);
 const SHA_SUS = 'b'.repeat(64);
@@ -135,10 +135,8 @@ describe('VirusTotal budget and degradation', () => {
 });
 
 describe('VirusTotal over a real socket', () => {
-  let served: ServedFake;
   const fake = createFakeVirusTotal();
-  beforeAll(async () => { served = await serveOnPort0(fake.app); });
-  afterAll(() => served.close());
+  const served = useServedFake(fake.app);
 
   it('works with the global fetch against 127.0.0.1 and sends no uploads', async () => {
     fake.addFile(SHA_BAD, { malicious: 30, suspicious: 0, harmless: 0, undetected: 40 });

@@ -1,17 +1,13 @@
 // The chat completions client against the fake server on a real socket: streaming, tools, retries, errors.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OpenAICompatClient, type OpenAICompatClientOptions } from '../../../src/providers/client.ts';
 import { ProviderApiError, ProviderNoAnswerError } from '../../../src/providers/errors.ts';
 import type { StreamDelta } from '../../../src/providers/types.ts';
 import { createFakeOpenAI } from '../../fakes/openai-provider.ts';
-import { serveOnPort0, type ServedFake } from '../../fakes/serve-node.ts';
+import { useServedFake } from '../../fakes/serve-node.ts';
 
 const fake = createFakeOpenAI();
-let served: ServedFake;
-beforeAll(async () => {
-  served = await serveOnPort0(fake.app);
-});
-afterAll(() => served.close());
+const served = useServedFake(fake.app);
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 

@@ -1,9 +1,9 @@
 // Base URL handling: the reference's `/v1` bug is fixed; every variant reaches the right path.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpenAICompatClient } from '../../../src/providers/client.ts';
 import { chatCompletionsUrl, modelsUrl } from '../../../src/providers/url.ts';
 import { createFakeOpenAI } from '../../fakes/openai-provider.ts';
-import { serveOnPort0, type ServedFake } from '../../fakes/serve-node.ts';
+import { useServedFake } from '../../fakes/serve-node.ts';
 
 describe('chatCompletionsUrl', () => {
   it.each([
@@ -32,11 +32,7 @@ describe('chatCompletionsUrl', () => {
 
 describe('base URL variants against the fake server', () => {
   const fake = createFakeOpenAI();
-  let served: ServedFake;
-  beforeAll(async () => {
-    served = await serveOnPort0(fake.app);
-  });
-  afterAll(() => served.close());
+  const served = useServedFake(fake.app);
 
   it.each([
     ['', '/chat/completions'],
