@@ -110,7 +110,7 @@ export async function startServer(
       workspace,
       hostMetrics,
       // wizard.* writes where this server reads its config (or the data dir's edgeclaw.json5, read on next start).
-      setup: createSetupWriter(opts.setupFile ?? join(dataDir, DATA_DIR_CONFIG)),
+      setup: createSetupWriter(opts.setupFile ?? join(dataDir, DATA_DIR_CONFIG), dataDir),
       ...(opts.logs ? { logs: opts.logs } : {}),
       ...(opts.configFile ? { configFile: opts.configFile } : {}),
     });

@@ -2,7 +2,8 @@
  * `config.get/patch/set` inside GatewayDO. The stored config is the Node host's config file (through the
  * `CONFIG_FILE` port: atomic rename, 0600) or, where there is none (Workers), an overlay row in this
  * object's SQLite applied on top of the env vars. Writes need `baseHash` equal to the current hash,
- * validate with the one schema, keep redacted secrets, store plain gateway tokens as digests, then apply
+ * validate with the one schema, keep redacted secrets, store plain gateway tokens as digests, move other
+ * secret values into the host's secret store (Node; the file keeps `secret:NAME` references), then apply
  * the hot sections in this process and report whether anything else needs a restart.
  */
 import JSON5 from 'json5';
@@ -26,6 +27,10 @@ export interface ConfigFilePort {
   write(text: string): Promise<void>;
   /** Effective config of `stored` with this host's env vars and flags on top. */
   resolve(stored: JsonObject): Config;
+  /** `stored` with its `secret:NAME` references replaced by the secret store's values (INVALID_REQUEST naming a missing one). */
+  resolveSecrets?(stored: JsonObject): JsonObject;
+  /** Moves inline secret values into the secret store; resolves to the config to write (with references). */
+  storeSecrets?(stored: JsonObject): Promise<JsonObject>;
 }
 
 /** config.get result. */
@@ -73,18 +78,21 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Digests and references (secret store, env) are kept as they are. */
+const NOT_PLAIN = /^(sha256:|secret:|env:|\$\{)/;
+
 /** Gateway tokens (admin and `kind: token` credentials) are stored as `sha256:` digests, never in plain text. */
 async function digestTokens(stored: JsonObject): Promise<JsonObject> {
   const gateway = stored.gateway;
   if (gateway === null || typeof gateway !== 'object' || Array.isArray(gateway)) return stored;
   const g = { ...(gateway as JsonObject) };
-  if (typeof g.token === 'string' && !g.token.startsWith('sha256:')) g.token = `sha256:${await sha256Hex(g.token)}`;
+  if (typeof g.token === 'string' && !NOT_PLAIN.test(g.token)) g.token = `sha256:${await sha256Hex(g.token)}`;
   if (Array.isArray(g.credentials)) {
     g.credentials = await Promise.all(
       g.credentials.map(async (c: unknown) => {
         if (c === null || typeof c !== 'object') return c;
         const cred = c as JsonObject;
-        return cred.kind === 'token' && typeof cred.secret === 'string' && !cred.secret.startsWith('sha256:') ? { ...cred, secret: `sha256:${await sha256Hex(cred.secret)}` } : cred;
+        return cred.kind === 'token' && typeof cred.secret === 'string' && !NOT_PLAIN.test(cred.secret) ? { ...cred, secret: `sha256:${await sha256Hex(cred.secret)}` } : cred;
       }),
     );
   }
@@ -193,9 +201,11 @@ export class ConfigService {
     }
     const incoming = parseText(raw, `config.${mode} raw`);
     const merged = mode === 'patch' ? (mergePatch(stored, incoming) as JsonObject) : incoming;
-    const next = await digestTokens(restoreRedacted(merged, stored) as JsonObject);
-    validateStored(next);
-    const after = this.effective(next);
+    const plain = await digestTokens(restoreRedacted(merged, stored) as JsonObject);
+    validateStored(this.#file?.resolveSecrets ? this.#file.resolveSecrets(plain) : plain);
+    const after = this.effective(plain);
+    // Node: secret values go to the secret store and the file keeps `secret:` references.
+    const next = this.#file?.storeSecrets ? await this.#file.storeSecrets(plain) : plain;
     const text = `${JSON.stringify(next, null, 2)}\n`;
     if (this.#file) await this.#file.write(text);
     else this.#sql.exec(`INSERT INTO config_overlay (id, json, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at`, JSON.stringify(next), Date.now());
