@@ -9,15 +9,14 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { SECRET_NAME } from '../src/config/secret-refs.ts';
+import { PROVIDER_KEY_PREFIX, SECRETS_MAX } from '../src/config/registry-secrets.ts';
 import { migrateRegistry } from './migrate.ts';
+import { STORED_KEYS_MAX } from '../src/providers/stored-keys.ts';
 import { openDatabase } from './sqlite.ts';
 
-/** Secrets stored at most (provider keys from `/set api key` are capped on their own). */
-export const SECRETS_MAX = 256;
+export { SECRETS_MAX } from '../src/config/registry-secrets.ts';
 /** Longest secret value (characters); PEM keys fit. */
 export const SECRET_VALUE_MAX = 16_384;
-/** Rows of runtime-set provider keys (src/providers/stored-keys.ts). */
-const PROVIDER_KEY_PREFIX = 'provider-api-key:';
 
 /** The registry file that holds the store. */
 export function secretStorePath(dataDir: string): string {
@@ -56,7 +55,7 @@ export function readSecrets(dataDir: string): (name: string) => string | undefin
   if (!existsSync(file)) return () => undefined;
   const db = new DatabaseSync(file, { readOnly: true, timeout: 5_000 });
   try {
-    const rows = db.prepare(`SELECT name, value FROM secrets LIMIT ${SECRETS_MAX + 128}`).all() as { name: string; value: string }[];
+    const rows = db.prepare(`SELECT name, value FROM secrets LIMIT ${SECRETS_MAX + STORED_KEYS_MAX}`).all() as { name: string; value: string }[];
     const map = new Map(rows.map((r) => [r.name, r.value]));
     return (name) => map.get(name);
   } catch (err) {

@@ -3,7 +3,8 @@
  * `CONFIG_FILE` port: atomic rename, 0600) or, where there is none (Workers), an overlay row in this
  * object's SQLite applied on top of the env vars. Writes need `baseHash` equal to the current hash,
  * validate with the one schema, keep redacted secrets, store plain gateway tokens as digests, move other
- * secret values into the host's secret store (Node; the file keeps `secret:NAME` references), then apply
+ * secret values into the host's secret store (the registry's `secrets` table: D1 on Workers, the registry
+ * file on Node; the stored config keeps `secret:NAME` references), then apply
  * the hot sections in this process and report whether anything else needs a restart.
  */
 import JSON5 from 'json5';
@@ -13,6 +14,8 @@ import { applyHotSettings } from '../config/settings.ts';
 import { ConfigError, type Config } from '../config/schema.ts';
 import { changedPaths, configHash, configInvalid, HOT_PREFIXES, isHotPath, mergePatch, overlayConfig, redactConfig, restoreRedacted, validateStored, type JsonObject } from '../config/store.ts';
 import type { SqlPort } from '../scheduler/session-schema.ts';
+import { externalizeSecrets, resolveSecretRefs } from '../config/secret-refs.ts';
+import { getRegistrySecrets, putRegistrySecrets } from '../config/registry-secrets.ts';
 
 /** Largest config text accepted by config.patch/config.set. */
 export const MAX_CONFIG_TEXT = 1024 * 1024;
@@ -147,7 +150,32 @@ export class ConfigService {
   async applyStored(): Promise<void> {
     if (this.#file) return; // the Node host started from the file already
     const { stored, exists } = await this.#stored();
-    if (exists) applyHotSettings(this.#env, this.effective(stored));
+    if (exists) applyHotSettings(this.#env, this.effective(await this.#plain(stored)));
+  }
+
+  /** `stored` with its `secret:NAME` references replaced by stored values; INVALID_REQUEST names a missing one. */
+  async #plain(stored: JsonObject): Promise<JsonObject> {
+    if (this.#file) return this.#file.resolveSecrets ? this.#file.resolveSecrets(stored) : stored;
+    const names: string[] = [];
+    resolveSecretRefs(stored, (name) => (names.push(name), undefined));
+    if (names.length === 0) return stored;
+    const values = await getRegistrySecrets(this.#env.DB, names);
+    const { config, missing } = resolveSecretRefs(stored, (name) => values.get(name));
+    if (missing.length > 0) {
+      throw new GatewayError('INVALID_REQUEST', `invalid config: ${missing[0]!.path}: secret "${missing[0]!.name}" is not in the secret store`, {
+        details: { issues: missing.map((m) => ({ path: m.path, message: `secret "${m.name}" is not in the secret store` })) },
+      });
+    }
+    return config;
+  }
+
+  /** Moves inline secret values into the host's secret store; returns what to store (with references). */
+  async #externalize(plain: JsonObject): Promise<JsonObject> {
+    if (this.#file) return this.#file.storeSecrets ? this.#file.storeSecrets(plain) : plain;
+    const entries: [string, string][] = [];
+    const { config } = externalizeSecrets(plain, (name, value) => entries.push([name, value]));
+    if (entries.length > 0) await putRegistrySecrets(this.#env.DB, entries, 'config.patch');
+    return config;
   }
 
   /** config.get: everything redacted, plus the hash writes must quote. */
@@ -163,7 +191,7 @@ export class ConfigService {
     }
     let effective: Config | null = null;
     try {
-      effective = this.effective(stored);
+      effective = this.effective(await this.#plain(stored));
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       const details = err.extra.details as { issues?: { path: string; message: string }[] } | undefined;
@@ -202,10 +230,11 @@ export class ConfigService {
     const incoming = parseText(raw, `config.${mode} raw`);
     const merged = mode === 'patch' ? (mergePatch(stored, incoming) as JsonObject) : incoming;
     const plain = await digestTokens(restoreRedacted(merged, stored) as JsonObject);
-    validateStored(this.#file?.resolveSecrets ? this.#file.resolveSecrets(plain) : plain);
-    const after = this.effective(plain);
-    // Node: secret values go to the secret store and the file keeps `secret:` references.
-    const next = this.#file?.storeSecrets ? await this.#file.storeSecrets(plain) : plain;
+    const resolved = await this.#plain(plain);
+    validateStored(resolved);
+    const after = this.effective(resolved);
+    // Secret values go to the secret store (Node: the registry file; Workers: D1); the config keeps `secret:` references.
+    const next = await this.#externalize(plain);
     const text = `${JSON.stringify(next, null, 2)}\n`;
     if (this.#file) await this.#file.write(text);
     else this.#sql.exec(`INSERT INTO config_overlay (id, json, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at`, JSON.stringify(next), Date.now());
