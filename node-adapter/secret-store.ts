@@ -40,8 +40,12 @@ export function secretProblem(name: string, value?: string): string | null {
   return null;
 }
 
-/** Owner-only modes on the registry and its WAL files (created with the process umask by SQLite). */
-function restrict(file: string): void {
+/**
+ * Owner-only modes on the registry and its WAL files (SQLite creates them with the process umask); the
+ * server calls it after opening the registry, the store after every write.
+ * @example restrictRegistryFile(join(dataDir, 'registry.sqlite'))
+ */
+export function restrictRegistryFile(file: string): void {
   for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
@@ -91,7 +95,7 @@ export class NodeSecretStore {
       db.close();
       throw err;
     }
-    restrict(file);
+    restrictRegistryFile(file);
     return new NodeSecretStore(db, file);
   }
 
@@ -122,7 +126,7 @@ export class NodeSecretStore {
       )
       .run(name, value, now, by.slice(0, 128), SECRETS_MAX);
     if (Number(r.changes) === 0) throw new Error(`the secret store is full (${SECRETS_MAX} secrets): delete one with \`edgeclaw secrets delete NAME\``);
-    restrict(this.#file);
+    restrictRegistryFile(this.#file);
   }
 
   /** Deletes `name`; false when it was not stored. */

@@ -153,4 +153,19 @@ describe('secret store on Node', () => {
       await server.exited;
     }
   });
+
+  it('a fresh server keeps its registry (the secret store) owner-only, so doctor and the audit find nothing to fix', async () => {
+    const data = join(dir.path, 'fresh');
+    const server = await spawnServer({ PORT: '0', EDGECLAW_DATA_DIR: data });
+    try {
+      expect(statSync(join(data, 'registry.sqlite')).mode & 0o777).toBe(0o600);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    const audit = await runCli(['security', 'audit', '--json'], { EDGECLAW_DATA_DIR: data });
+    expect((JSON.parse(audit.stdout) as { findings: { id: string }[] }).findings.map((f) => f.id).filter((id) => id.startsWith('fs.') || id.startsWith('config.'))).toEqual([]);
+    const doctor = await runCli(['doctor', '--offline', '--json'], { EDGECLAW_DATA_DIR: data });
+    expect(JSON.parse(doctor.stdout).checks).toContainEqual(expect.objectContaining({ id: 'secrets', status: 'ok' }));
+  });
 });
