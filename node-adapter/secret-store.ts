@@ -18,7 +18,10 @@ export { SECRETS_MAX } from '../src/config/registry-secrets.ts';
 /** Longest secret value (characters); PEM keys fit. */
 export const SECRET_VALUE_MAX = 16_384;
 
-/** The registry file that holds the store. */
+/**
+ * The registry file that holds the store.
+ * @example secretStorePath('/var/lib/edgeclaw') === '/var/lib/edgeclaw/registry.sqlite'
+ */
 export function secretStorePath(dataDir: string): string {
   return join(resolve(dataDir), 'registry.sqlite');
 }
@@ -31,7 +34,10 @@ export interface SecretInfo {
   chars: number;
 }
 
-/** Why a name or value cannot be stored, or null. */
+/**
+ * Why a name or value cannot be stored, or null.
+ * @example secretProblem('hooks.token', '') === 'the value is empty'
+ */
 export function secretProblem(name: string, value?: string): string | null {
   if (!SECRET_NAME.test(name)) return `invalid secret name "${name.slice(0, 80)}": 1-200 of A-Z a-z 0-9 . _ : @ / - (starting with a letter or digit)`;
   if (value === undefined) return null;

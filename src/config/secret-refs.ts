@@ -48,7 +48,7 @@ export interface SecretLeaf {
   value: string;
 }
 
-/** Visits every string leaf under a secret key; `replace` returns the new value (or undefined to keep it). */
+/** Maps every string leaf under a secret key through `fn` (undefined keeps the value). */
 function mapLeaves(value: unknown, fn: (leaf: SecretLeaf) => string | undefined, path: string[] = [], key = '', depth = 0): unknown {
   if (depth > 32) return value;
   if (typeof value === 'string') {
@@ -93,25 +93,26 @@ export function externalizeSecrets(config: Obj, put: (name: string, value: strin
 }
 
 /**
- * A copy of `config` with every `secret:NAME` reference (under any key) replaced by the stored value;
- * references with no stored value are listed in `missing` (and left as they are).
+ * A copy of `config` with every `secret:NAME` reference under a secret key replaced by the stored value
+ * (elsewhere, e.g. in a system prompt, `secret:` is plain text); references with no stored value are
+ * listed in `missing` (and left as they are).
  * @example resolveSecretRefs({ hooks: { token: 'secret:hooks.token' } }, (n) => store.get(n))
  */
 export function resolveSecretRefs(config: Obj, lookup: (name: string) => string | undefined): { config: Obj; missing: { path: string; name: string }[] } {
   const missing: { path: string; name: string }[] = [];
-  const walk = (value: unknown, path: string[], depth: number): unknown => {
+  const walk = (value: unknown, path: string[], key: string, depth: number): unknown => {
     if (depth > 32) return value;
-    const name = secretRefName(value);
+    const name = isSecretKey(key) ? secretRefName(value) : null;
     if (name !== null) {
       const found = lookup(name);
       if (found === undefined) missing.push({ path: path.join('.'), name });
       return found ?? value;
     }
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, String(i)], depth + 1));
-    if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k], depth + 1)]));
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, String(i)], key, depth + 1));
+    if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k], k, depth + 1)]));
     return value;
   };
-  return { config: walk(config, [], 0) as Obj, missing };
+  return { config: walk(config, [], '', 0) as Obj, missing };
 }
 
 /**

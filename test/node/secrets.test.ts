@@ -36,6 +36,8 @@ describe('secret references (pure)', () => {
     const back = resolveSecretRefs(config, (n) => stored.get(n));
     expect(back.missing).toEqual([{ path: 'models.providers.groq.apiKey', name: 'models.providers.groq.apiKey' }]);
     expect((back.config.channels as typeof cfg.channels).telegram.accounts[0]!.token).toBe(BOT);
+    // Under a key that is not secret, `secret:` is plain text.
+    expect(resolveSecretRefs({ agent: { systemPrompt: 'secret:agent' } }, () => 'x')).toEqual({ config: { agent: { systemPrompt: 'secret:agent' } }, missing: [] });
   });
 });
 
