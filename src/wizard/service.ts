@@ -2,12 +2,15 @@
  * The `wizard.*` state machine, run inside the gateway object (GatewayDO) over its durable session table, so
  * every transport (WebSocket, `POST /rpc`, another isolate) sees the same session. Nothing is written until
  * the last step is confirmed; then the host applies the patch (`env.SETUP`: Node writes the config file and
- * its secret store) or, on Workers, hands back what to set with wrangler once.
+ * its secret store) or, on Workers, stores provider keys in D1's `secrets` table and hands back the rest
+ * once, as what to set with wrangler.
  */
 import type { Env } from '../env.ts';
 import { GatewayError, unavailable } from '../errors.ts';
 import { answerStep, buildSetup, describeStep, nextStepId, redactAnswers, WizardAnswerError, type StepId } from './steps.ts';
 import { WizardSessions, type WizardSession } from './sessions.ts';
+import { storeProviderKey } from '../providers/stored-keys.ts';
+import { normalizeProviderId } from '../providers/aliases.ts';
 
 /** What every wizard call answers: where the session stands and, while running, the step to answer. */
 export type WizardView = Record<string, unknown> & { sessionId: string; status: WizardSession['status']; done: boolean };
@@ -122,6 +125,23 @@ export class WizardService {
     return { ...view(s), answers: redactAnswers(s.answers) };
   }
 
+  /** Moves each provider's `apiKey` out of `patch` into D1 (`provider-api-key:<id>`); returns the row names stored. */
+  async #storeProviderKeys(patch: Record<string, unknown>): Promise<string[]> {
+    const stored: string[] = [];
+    const providers = (patch.models as { providers?: Record<string, Record<string, unknown>> } | undefined)?.providers ?? {};
+    for (const [id, entry] of Object.entries(providers)) {
+      if (typeof entry.apiKey !== 'string') continue;
+      try {
+        await storeProviderKey(this.#env.DB, id, entry.apiKey, 'wizard');
+      } catch {
+        continue; // not storable here (size, cap, no table): it stays in the vars to set with wrangler
+      }
+      delete entry.apiKey;
+      stored.push(`provider-api-key:${normalizeProviderId(id)}`);
+    }
+    return stored;
+  }
+
   async #finish(s: WizardSession): Promise<WizardView> {
     if (s.answers.confirm === false) {
       s.status = 'cancelled';
@@ -140,8 +160,10 @@ export class WizardService {
         const applied = await this.#env.SETUP.apply(patch);
         result = { applied: true, ...applied, restartRequired: true, ...token };
       } else {
-        // The patch carries secrets the operator just typed; they get them back once, as wrangler commands.
-        result = { applied: false, reason: 'this host has no writable config file (Workers): set these with `wrangler secret put` / [vars]', ...workersVars(patch, gatewayToken), ...token };
+        // Provider keys go to the registry's secrets table (D1), which every run reads; the rest of the patch
+        // (and any key the table refuses) comes back once, as what to set with wrangler.
+        const secretsStored = await this.#storeProviderKeys(patch);
+        result = { applied: false, reason: 'this host has no writable config file (Workers): set these with `wrangler secret put` / [vars]', ...workersVars(patch, gatewayToken), ...(secretsStored.length ? { secretsStored } : {}), ...token };
       }
       s.status = 'done';
     } catch (err) {
