@@ -183,6 +183,10 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
   async setHeartbeats(enabled: boolean) { return this.#control.setHeartbeats(enabled); }
   async lastHeartbeat() { return this.#control.lastHeartbeat(); }
   async sendMessage(params: Parameters<ControlHub['sendMessage']>[0]) { return this.#control.sendMessage(params); }
+  async wizardStart() { return this.#control.wizardStart(); }
+  async wizardNext(...a: Parameters<ControlHub['wizardNext']>) { return this.#control.wizardNext(...a); }
+  async wizardCancel(sessionId: string) { return this.#control.wizardCancel(sessionId); }
+  async wizardStatus(sessionId: string) { return this.#control.wizardStatus(sessionId); }
 
   async presence(): Promise<PresenceEntry[]> {
     const self: PresenceEntry = { ts: Date.now(), host: 'edgeclaw', version: EDGECLAW_VERSION, mode: 'gateway', reason: 'self', roles: ['gateway'] };

@@ -1,10 +1,13 @@
 /**
  * The Node host's CONFIG_FILE binding: config.patch/config.set read and atomically rewrite the config file
  * the server started with (0600, temp file + rename), and resolve it with the same env vars and flags.
- * Without a config file there is nothing to persist to, and writes say how to get one.
+ * Secret values never land in the file: they go to the data dir's secret store and the file keeps
+ * `secret:NAME` references. Without a config file there is nothing to persist to, and writes say how to get one.
  */
 import { readFileSync } from 'node:fs';
-import { ENV_OVERRIDES, resolveConfig } from '../src/config/schema.ts';
+import { ConfigError, ENV_OVERRIDES, resolveConfig } from '../src/config/schema.ts';
+import { configInvalid } from '../src/config/store.ts';
+import { resolveConfigSecrets, secretDirOf, storeConfigSecrets } from './config-secrets.ts';
 import { GatewayError } from '../src/errors.ts';
 import type { ConfigFilePort } from '../src/gateway/config-service.ts';
 import { writeTextAtomic } from './cli/config-file.ts';
@@ -36,6 +39,18 @@ export function createConfigFilePort(file: string | null, overrides: Readonly<Re
       if (!file) throw new GatewayError('UNAVAILABLE', 'no config file to write: start edgeclaw with --config FILE (or EDGECLAW_CONFIG) so config changes persist');
       writeTextAtomic(file, text);
     },
-    resolve: (stored) => resolveConfig(stored, env, file ?? 'config'),
+    resolve: (stored) => resolveConfig(resolveConfigSecrets(stored, secretDirOf(stored, env), file ?? 'config'), env, file ?? 'config'),
+    resolveSecrets(stored) {
+      try {
+        return resolveConfigSecrets(stored, secretDirOf(stored, env), file ?? 'config');
+      } catch (err) {
+        if (err instanceof ConfigError) throw configInvalid(err);
+        throw err;
+      }
+    },
+    async storeSecrets(stored) {
+      if (!file) return stored;
+      return storeConfigSecrets(stored, secretDirOf(stored, env), 'config.patch').config;
+    },
   };
 }

@@ -1,12 +1,14 @@
 /**
  * Loads the Node host's configuration: defaults < config file (JSON5, path from EDGECLAW_CONFIG or
- * --config) < environment < command-line flags, all validated by the one schema in src/config.
+ * --config; `secret:NAME` values from the data dir's secret store) < environment < command-line flags, all
+ * validated by the one schema in src/config.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import JSON5 from 'json5';
 import { ConfigError, resolveConfig, type Config } from '../src/config/schema.ts';
+import { resolveConfigSecrets, secretDirOf } from './config-secrets.ts';
 
 /** Flags of `edgeclaw start` and what env override each stands for. */
 export const START_FLAGS = {
@@ -90,6 +92,11 @@ export function loadConfigWith(merged: Readonly<Record<string, string | undefine
       data = JSON5.parse(text);
     } catch (err) {
       throw new ConfigError([{ key: '(file)', source: file, value: undefined, expected: `valid JSON5: ${(err as Error).message}` }]);
+    }
+    // `secret:NAME` values come from the data dir's secret store; env overrides still win below.
+    if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
+      const obj = data as Record<string, unknown>;
+      data = resolveConfigSecrets(obj, secretDirOf(obj, merged), file);
     }
   }
   return { config: resolveConfig(data, merged, file ?? 'defaults', labels), file };

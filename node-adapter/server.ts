@@ -23,6 +23,7 @@ import { NodeD1Database } from './d1.ts';
 import { ensureAdminToken, ensureDataDir, lockDataDir } from './data-dir.ts';
 import { DurableObjectHost } from './do-host.ts';
 import { migrateRegistry } from './migrate.ts';
+import { restrictRegistryFile } from './secret-store.ts';
 import { openDatabase } from './sqlite.ts';
 import type { ConfigFilePort } from '../src/gateway/config-service.ts';
 import { NodeChannelHost } from './channel-host.ts';
@@ -72,6 +73,8 @@ export async function startServer(
   try {
     const token = config.gateway.token ? { digest: tokenDigest(config.gateway.token), generated: null, file: '' } : ensureAdminToken(dataDir);
     const registryDb = openDatabase(join(dataDir, 'registry.sqlite'));
+    // The registry holds the secret store: owner-only, like the token file.
+    restrictRegistryFile(join(dataDir, 'registry.sqlite'));
     cleanups.unshift(() => registryDb.close());
     const applied = migrateRegistry(registryDb);
     if (applied.length > 0) log.info('registry migrated', { applied });
@@ -110,7 +113,7 @@ export async function startServer(
       workspace,
       hostMetrics,
       // wizard.* writes where this server reads its config (or the data dir's edgeclaw.json5, read on next start).
-      setup: createSetupWriter(opts.setupFile ?? join(dataDir, DATA_DIR_CONFIG)),
+      setup: createSetupWriter(opts.setupFile ?? join(dataDir, DATA_DIR_CONFIG), dataDir),
       ...(opts.logs ? { logs: opts.logs } : {}),
       ...(opts.configFile ? { configFile: opts.configFile } : {}),
     });

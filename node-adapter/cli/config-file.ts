@@ -4,6 +4,7 @@ import JSON5 from 'json5';
 import { ConfigError, resolveConfig } from '../../src/config/schema.ts';
 import { UsageError } from './common.ts';
 import { configFileFor } from '../config.ts';
+import { resolveConfigSecrets, storeConfigSecrets } from '../config-secrets.ts';
 
 /** Largest config file the CLI reads (bytes). */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -39,12 +40,17 @@ export function readConfigFile(path: string): Record<string, unknown> {
 }
 
 /**
- * Validates `data` on its own (no env overrides) and writes it atomically: a 0600 temp file, fsync, rename.
- * The file is rewritten as JSON (valid JSON5); comments in the old file are not kept.
+ * Validates `data` on its own (no env overrides; `secret:` references resolved from the store of `dataDir`),
+ * moves inline secrets into that store, and writes the file atomically: a 0600 temp file, fsync, rename.
+ * The file is rewritten as JSON (valid JSON5); comments in the old file are not kept. Returns the names of
+ * the secrets it stored.
+ * @example writeConfigFile('/etc/edgeclaw.json5', { hooks: { token: t } }, '/var/lib/edgeclaw', 'edgeclaw config set') // ['hooks.token']
  */
-export function writeConfigFile(path: string, data: Record<string, unknown>): void {
-  resolveConfig(data, {}, path);
-  writeTextAtomic(path, `${JSON.stringify(data, null, 2)}\n`);
+export function writeConfigFile(path: string, data: Record<string, unknown>, dataDir: string, by = 'edgeclaw'): string[] {
+  resolveConfig(resolveConfigSecrets(data, dataDir, path), {}, path);
+  const { config, moved } = storeConfigSecrets(data, dataDir, by);
+  writeTextAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
+  return moved;
 }
 
 /**
@@ -99,10 +105,10 @@ export function setAt(obj: Record<string, unknown>, parts: readonly string[], va
 
 const SECRET_KEY = /token|secret|password|passwd|authorization|api[-_]?key|cookie/i;
 
-/** A copy with secret-looking string values replaced (`env:NAME` references stay visible: they are not secrets). */
+/** A copy with secret-looking string values replaced (`env:NAME` and `secret:NAME` references stay visible: they are not secrets). */
 export function redactSecrets(value: unknown, key = '', depth = 0): unknown {
   if (depth > 12) return '<deep>';
-  if (typeof value === 'string') return SECRET_KEY.test(key) && !/^(env:|\$\{)/.test(value) ? '<redacted>' : value;
+  if (typeof value === 'string') return SECRET_KEY.test(key) && !/^(env:|\$\{|secret:)/.test(value) ? '<redacted>' : value;
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, key, depth + 1));
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v, k, depth + 1)]));
   return value;

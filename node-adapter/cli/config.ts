@@ -3,6 +3,8 @@ import JSON5 from 'json5';
 import { ConfigError, formatProblem } from '../../src/config/schema.ts';
 import { loadConfig } from '../config.ts';
 import { EXIT, EXIT_HELP, PROCESS_IO, UsageError, emit, guard, parseFlags, wantsJson, type Io } from './common.ts';
+import { secretDirOf } from '../config-secrets.ts';
+import { secretStorePath } from '../secret-store.ts';
 import { getAt, readConfigFile, redactSecrets, requireConfigPath, setAt, splitPath, writeConfigFile } from './config-file.ts';
 import type { Command } from './index.ts';
 
@@ -52,9 +54,12 @@ export async function runConfig(argv: readonly string[], env: NodeJS.ProcessEnv,
       const file = requireConfigPath(values.config, env);
       const parts = splitPath(args[0]!);
       const value = parseValue(args[1]!);
-      writeConfigFile(file, setAt(readConfigFile(file), parts, value));
+      const data = setAt(readConfigFile(file), parts, value);
+      const dataDir = secretDirOf(data, env);
+      const stored = writeConfigFile(file, data, dataDir, 'edgeclaw config set');
       const shown = redactSecrets(value, parts.at(-1) ?? '');
-      emit(io, values.json, { ok: true, file, key: args[0], value: shown }, `${args[0]} = ${show(shown)} written to ${file} (restart edgeclaw to apply)`);
+      const where = stored.length ? ` (the value is in the secret store ${secretStorePath(dataDir)}; the file holds secret:${stored.join(', secret:')})` : '';
+      emit(io, values.json, { ok: true, file, key: args[0], value: shown, secretsStored: stored }, `${args[0]} = ${show(shown)} written to ${file}${where} (restart edgeclaw to apply)`);
       return EXIT.ok;
     }
     if (action === 'validate') {

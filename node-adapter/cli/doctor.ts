@@ -9,6 +9,9 @@ import { resolveModels } from '../../src/providers/resolve.ts';
 import { modelsUrl } from '../../src/providers/url.ts';
 import { resolveTelegramAccounts } from '../../src/channels/telegram/config.ts';
 import { adminTokenFile } from '../data-dir.ts';
+import { secretStorePath } from '../secret-store.ts';
+import { inlineSecrets } from '../../src/config/secret-refs.ts';
+import { readConfigFile } from './config-file.ts';
 import { EXIT, EXIT_HELP, PROCESS_IO, UsageError, emit, guard, parseFlags, wantsJson, type Io } from './common.ts';
 import { DEPLOYMENT_FLAGS, fileFacts, inspectConfig, localBase, octal } from './host-checks.ts';
 import type { Command } from './index.ts';
@@ -16,7 +19,8 @@ import type { Config } from '../../src/config/schema.ts';
 
 const USAGE = `usage: edgeclaw doctor [--config FILE] [--host H] [--port P] [--data-dir DIR] [--offline] [--json]
 
-Checks: config, data dir (exists, 0700), token file (0600), port (free or our server answering /healthz),
+Checks: config, data dir (exists, 0700), token file (0600), secrets (none inline in the config file; the
+secret store registry.sqlite 0600), port (free or our server answering /healthz),
 glibc floor (Ubuntu 20.04: 2.31), providers; and over the network (skipped with --offline): the primary
 provider answers GET /models with its key, every Telegram bot answers getMe. Each prints ok | warn | fail
 and how to fix it (a refused key or bot token fails; an unreachable host warns).
@@ -50,6 +54,21 @@ function tokenCheck(config: Config, dir: string): Check {
   if (facts.isSymlink) return { id: 'token_file', status: 'fail', message: `${file} is a symlink`, fix: `remove ${file} and restart edgeclaw to generate a new token` };
   if (facts.mode & 0o077) return { id: 'token_file', status: 'fail', message: `${file} is ${octal(facts.mode)}`, fix: `chmod 600 ${file}  (or edgeclaw security audit --fix)` };
   return { id: 'token_file', status: 'ok', message: `${file} is ${octal(facts.mode)}` };
+}
+
+/** Secrets belong in the secret store (registry.sqlite, 0600), not inline in the config file. */
+function secretsCheck(file: string | null, dir: string): Check {
+  const store = secretStorePath(dir);
+  const facts = fileFacts(store);
+  if (facts && facts.mode & 0o077) return { id: 'secrets', status: 'fail', message: `${store} is ${octal(facts.mode)}`, fix: `chmod 600 ${store}  (or edgeclaw security audit --fix)` };
+  let inline: string[] = [];
+  try {
+    inline = file ? inlineSecrets(readConfigFile(file)).map((l) => l.name) : [];
+  } catch {
+    inline = [];
+  }
+  if (inline.length) return { id: 'secrets', status: 'warn', message: `inline secret in config file ${file}: ${inline.join(', ')}`, fix: 'edgeclaw security audit --fix moves them into the secret store' };
+  return { id: 'secrets', status: 'ok', message: `no inline secrets in the config; store ${store}${facts ? ` (${octal(facts.mode)})` : ' (empty)'}` };
 }
 
 async function portCheck(config: Config): Promise<Check> {
@@ -162,6 +181,7 @@ export async function runChecks(env: NodeJS.ProcessEnv, values: Record<string, u
   checks.push(dataDirCheck(dir), tokenCheck(config, dir));
   const secrets = fileFacts(join(dir, 'secrets'));
   if (secrets && secrets.mode & 0o077) checks.push({ id: 'secrets_dir', status: 'fail', message: `${join(dir, 'secrets')} is ${octal(secrets.mode)}`, fix: `chmod 700 ${join(dir, 'secrets')}` });
+  checks.push(secretsCheck(file, dir));
   checks.push(await portCheck(config), glibcCheck(), providersCheck(config, env));
   if (!values.offline && !error) checks.push(await providerProbe(config, env), ...(await botProbes(config, env)));
   return checks;

@@ -30,6 +30,7 @@ export const COMMANDS: Record<string, Command> = {
   setup: { summary: 'setup wizard: provider, key, model, Telegram, gateway token, defender profile (interactive, or flags + --yes)', run: async (argv, env) => (await import('./setup.ts')).setupCommand.run(argv, env) },
   agent: { summary: 'one agent turn through a running gateway: -m TEXT [--session KEY] (--url --token)', run: async (argv, env) => (await import('./agent.ts')).agentCommand.run(argv, env) },
   message: { summary: 'send to a channel target through a running gateway: send --to T -m TEXT (--url --token)', run: async (argv, env) => (await import('./message.ts')).messageCommand.run(argv, env) },
+  secrets: { summary: 'secret store (registry.sqlite, 0600): list | set NAME (stdin or --from-env VAR) | delete NAME', run: async (argv, env) => (await import('./secrets.ts')).secretsCommand.run(argv, env) },
   security: { summary: 'security audit [--fix]: auth, public binds, exec exposure, file permissions', run: async (argv, env) => (await import('./security.ts')).securityCommand.run(argv, env) },
 };
 

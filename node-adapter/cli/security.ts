@@ -1,22 +1,27 @@
 /**
  * `edgeclaw security audit [--fix]`: findings about auth, binds, exec exposure, file permissions and token reuse
- * (reference: seed-system.md §1.2). `--fix` only tightens permissions (chmod), deterministically.
+ * (reference: seed-system.md §1.2). `--fix` tightens permissions (chmod) and moves inline config secrets into
+ * the secret store, deterministically.
  */
 import { chmodSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { adminTokenFile } from '../data-dir.ts';
 import { EXIT, EXIT_HELP, PROCESS_IO, UsageError, emit, guard, parseFlags, wantsJson, type Io } from './common.ts';
-import { readConfigFile } from './config-file.ts';
+import { readConfigFile, writeConfigFile } from './config-file.ts';
+import { inlineSecrets } from '../../src/config/secret-refs.ts';
+import { secretStorePath } from '../secret-store.ts';
 import { DEPLOYMENT_FLAGS, fileFacts, inspectConfig, isLoopback, octal } from './host-checks.ts';
 import type { Command } from './index.ts';
 
 const USAGE = `usage: edgeclaw security audit [--fix] [--config FILE] [--host H] [--port P] [--data-dir DIR] [--json]
 
-Findings: gateway.auth.none, gateway.token.plain, gateway.credentials.plain, gateway.bind.public,
-agent.exec.public, hooks.token.reused, fs.data_dir.perms, fs.secrets_dir.perms, fs.token_file.perms,
-fs.config_file.perms, fs.*.symlink. An empty command allowlist is not a finding (the defender reviews commands).
---fix chmods the permission findings (directories 0700, files 0600) and reports what it changed.
+Findings: gateway.auth.none, gateway.token.plain, gateway.credentials.plain, config.secret.inline,
+gateway.bind.public, agent.exec.public, hooks.token.reused, fs.data_dir.perms, fs.secrets_dir.perms,
+fs.token_file.perms, fs.secret_store.perms, fs.config_file.perms, fs.*.symlink. An empty command allowlist
+is not a finding (the defender reviews commands).
+--fix chmods the permission findings (directories 0700, files 0600), moves inline secrets of the config
+file into the secret store (leaving secret:NAME references), and reports what it changed.
 
 ${EXIT_HELP} Any high or critical finding left unfixed exits 1.`;
 
@@ -33,6 +38,8 @@ export interface Finding {
   fixed?: boolean;
   /** What --fix would chmod, and to which mode. */
   chmod?: { path: string; mode: number };
+  /** What --fix would move out of a config file into the data dir's secret store. */
+  move?: { file: string; dataDir: string };
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -65,10 +72,20 @@ export function audit(env: NodeJS.ProcessEnv, values: Record<string, unknown>): 
   }
   const raw = file ? safeRead(file) : {};
   const rawGateway = (raw.gateway ?? {}) as { token?: unknown; credentials?: { id?: unknown; secret?: unknown }[] };
-  if (typeof rawGateway.token === 'string' && !rawGateway.token.startsWith('sha256:')) {
+  const inline = inlineSecrets(raw);
+  if (file && inline.length > 0) {
+    out.push({
+      id: 'config.secret.inline',
+      severity: 'medium',
+      message: `inline secret in config file ${file}: ${inline.map((l) => l.name).join(', ')}`,
+      fix: `edgeclaw security audit --fix moves them into the secret store (${secretStorePath(dir)}) and leaves secret:NAME references`,
+      move: { file, dataDir: dir },
+    });
+  }
+  if (typeof rawGateway.token === 'string' && !/^(sha256|secret|env):/.test(rawGateway.token)) {
     out.push({ id: 'gateway.token.plain', severity: 'medium', message: `${file} holds the gateway token in plain text`, fix: 'store its digest: gateway.token = "sha256:" + sha256(token) (edgeclaw config set)' });
   }
-  const plainCreds = (Array.isArray(rawGateway.credentials) ? rawGateway.credentials : []).filter((c) => typeof c.secret === 'string' && !/^(sha256|pbkdf2-sha256):/.test(c.secret));
+  const plainCreds = (Array.isArray(rawGateway.credentials) ? rawGateway.credentials : []).filter((c) => typeof c.secret === 'string' && !/^(sha256|pbkdf2-sha256|secret|env):/.test(c.secret));
   if (plainCreds.length) out.push({ id: 'gateway.credentials.plain', severity: 'low', message: `credentials with plain secrets in ${file}: ${plainCreds.map((c) => String(c.id)).join(', ')}`, fix: 'edgeclaw token revoke <id> && edgeclaw token create --id <id> (stores sha256 digests)' });
   const publicBind = !isLoopback(config.host);
   if (publicBind) {
@@ -85,6 +102,7 @@ export function audit(env: NodeJS.ProcessEnv, values: Record<string, unknown>): 
     ...permFinding('fs.data_dir', dir, 0o700, 'high'),
     ...permFinding('fs.secrets_dir', join(dir, 'secrets'), 0o700, 'high'),
     ...permFinding('fs.token_file', tokenFile, 0o600, 'high'),
+    ...permFinding('fs.secret_store', secretStorePath(dir), 0o600, 'high'),
     ...(file ? permFinding('fs.config_file', file, 0o600, 'medium') : []),
   );
   return out;
@@ -98,10 +116,22 @@ function safeRead(file: string): Record<string, unknown> {
   }
 }
 
-/** Applies the chmod fixes in place; returns how many were fixed. */
+/** Applies the fixes in place (chmod; inline secrets moved to the store); returns how many were fixed. */
 export function applyFixes(findings: Finding[]): number {
   let n = 0;
   for (const f of findings) {
+    if (f.move) {
+      try {
+        const moved = writeConfigFile(f.move.file, readConfigFile(f.move.file), f.move.dataDir, 'edgeclaw security audit --fix');
+        f.fixed = true;
+        f.message = `moved into the secret store: ${moved.join(', ')}`;
+        n++;
+      } catch (err) {
+        f.fixed = false;
+        f.message += ` (--fix failed: ${err instanceof Error ? err.message : String(err)})`;
+      }
+      continue;
+    }
     if (!f.chmod) continue;
     try {
       chmodSync(f.chmod.path, f.chmod.mode);
@@ -124,7 +154,7 @@ export async function runSecurity(argv: readonly string[], env: NodeJS.ProcessEn
     const findings = audit(env, values);
     if (values.fix) applyFixes(findings);
     const open = findings.filter((f) => !f.fixed && (f.severity === 'high' || f.severity === 'critical'));
-    const shown = findings.map(({ chmod: _chmod, ...f }) => f);
+    const shown = findings.map(({ chmod: _chmod, move: _move, ...f }) => f);
     emit(io, values.json, { ok: open.length === 0, findings: shown }, () =>
       shown.length === 0
         ? 'no findings'

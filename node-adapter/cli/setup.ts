@@ -2,7 +2,8 @@
  * `edgeclaw setup`: the setup wizard. In a terminal it asks each step (node:readline/promises); flags answer
  * steps up front, and `--yes` (or no terminal) takes the defaults for the rest. The same steps back the
  * `wizard.*` gateway methods (src/wizard/steps.ts). The config file is validated with the one schema and
- * written atomically (0600): `--config`/EDGECLAW_CONFIG, else `<data dir>/edgeclaw.json5`, which
+ * written atomically (0600), the API key and bot token go to the data dir's secret store (the file keeps
+ * `secret:` references): `--config`/EDGECLAW_CONFIG, else `<data dir>/edgeclaw.json5`, which
  * `edgeclaw start` reads from the same data dir.
  */
 import { mkdirSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { answerStep, applicableSteps, buildSetup, describeStep, mergeSetup, next
 import { DATA_DIR_CONFIG } from '../config.ts';
 import { EXIT, EXIT_HELP, PROCESS_IO, UsageError, emit, guard, parseFlags, wantsJson, type Io } from './common.ts';
 import { readConfigFile, writeConfigFile } from './config-file.ts';
+import { secretDirOf } from '../config-secrets.ts';
+import { secretStorePath } from '../secret-store.ts';
 import type { Command } from './index.ts';
 
 const USAGE = `usage: edgeclaw setup [flags] [--yes] [--json]
@@ -201,9 +204,12 @@ export async function runSetup(argv: readonly string[], env: NodeJS.ProcessEnv, 
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     progress(`validating and writing ${file} (0600)`);
-    writeConfigFile(file, mergeSetup(existing, patch));
+    const merged = mergeSetup(existing, patch);
+    const secretDir = secretDirOf(merged, values['data-dir'] ? { EDGECLAW_DATA_DIR: dataDir } : env);
+    const secretsStored = writeConfigFile(file, merged, secretDir, 'edgeclaw setup');
+    if (secretsStored.length) progress(`secrets stored in ${secretStorePath(secretDir)} (0600): ${secretsStored.join(', ')}`);
     const next = `edgeclaw start${values['data-dir'] ? ` --data-dir ${values['data-dir']}` : ''}${values.config ? ` --config ${values.config}` : ''}`;
-    emit(io, json, { ok: true, file, dataDir, restartRequired: true, answers: redactAnswers(answers), ...(gatewayToken ? { gatewayToken } : {}) }, () =>
+    emit(io, json, { ok: true, file, dataDir, secretsStored, restartRequired: true, answers: redactAnswers(answers), ...(gatewayToken ? { gatewayToken } : {}) }, () =>
       [
         `configuration written to ${file}`,
         ...(gatewayToken ? ['', 'Gateway admin token (shown only this once; only its SHA-256 is stored):', '', `    ${gatewayToken}`, ''] : []),

@@ -8,6 +8,7 @@ import { CredentialSchema } from '../../src/gateway/credentials.ts';
 import { OPERATOR_SCOPES } from '../../src/gateway/scopes.ts';
 import { EXIT, EXIT_HELP, PROCESS_IO, UsageError, emit, guard, parseFlags, table, wantsJson, type Io } from './common.ts';
 import { readConfigFile, requireConfigPath, setAt, writeConfigFile } from './config-file.ts';
+import { secretDirOf } from '../config-secrets.ts';
 import type { Command } from './index.ts';
 
 const USAGE = `usage: edgeclaw token <create --id ID [--scope S]... [--role operator|node] | list | revoke <id>> [--config FILE] [--json]
@@ -66,7 +67,7 @@ export async function runToken(argv: readonly string[], env: NodeJS.ProcessEnv, 
       const token = `ect_${randomBytes(32).toString('base64url')}`;
       const secret = `sha256:${createHash('sha256').update(token).digest('hex')}`;
       const scopesOut = role === 'node' ? [] : [...new Set(parsed.data.scopes)];
-      writeConfigFile(file, setAt(data, ['gateway', 'credentials'], [...list, { id, kind: 'token', secret, role, scopes: scopesOut }]));
+      writeConfigFile(file, setAt(data, ['gateway', 'credentials'], [...list, { id, kind: 'token', secret, role, scopes: scopesOut }]), secretDirOf(data, env), 'edgeclaw token');
       emit(io, values.json, { ok: true, id, role, scopes: scopesOut, token, file }, `created credential "${id}" (${role}${scopesOut.length ? `: ${scopesOut.join(', ')}` : ''}) in ${file}\n\n    ${token}\n\nThis token is shown only once; only its SHA-256 digest is stored. Restart edgeclaw to apply.`);
       return EXIT.ok;
     }
@@ -80,7 +81,7 @@ export async function runToken(argv: readonly string[], env: NodeJS.ProcessEnv, 
       if (args.length !== 1) throw new UsageError('revoke needs exactly one credential id');
       const id = args[0]!;
       if (!list.some((c) => c.id === id)) throw new UsageError(`no credential "${id}" in ${file}`);
-      writeConfigFile(file, setAt(data, ['gateway', 'credentials'], list.filter((c) => c.id !== id)));
+      writeConfigFile(file, setAt(data, ['gateway', 'credentials'], list.filter((c) => c.id !== id)), secretDirOf(data, env), 'edgeclaw token');
       emit(io, values.json, { ok: true, id, revoked: true, file }, `revoked credential "${id}" (restart edgeclaw to apply)`);
       return EXIT.ok;
     }

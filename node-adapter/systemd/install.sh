@@ -6,18 +6,22 @@
 #   sudo ./systemd/install.sh                 install or upgrade this release, enable and start the service
 #   sudo ./systemd/install.sh --uninstall     stop and remove the service and /opt/edgeclaw (data kept)
 #   sudo ./systemd/install.sh --uninstall --purge   also remove /var/lib/edgeclaw, /etc/edgeclaw and the user
+#   sudo ./systemd/install.sh --prefix DIR    as root: files go under DIR; the user and chown are real
 #   ./systemd/install.sh --dry-run --prefix /tmp/x  as non-root: files go under /tmp/x, and the commands that
 #                                                   need root (useradd, chown, systemctl) are printed, not run
+#   --user NAME   service user (default edgeclaw; written into the installed unit)   --no-start  enable only
+# systemctl runs only when systemd is running (/run/systemd/system); otherwise the skipped steps are printed.
 # Exit codes: 0 done, 1 a step failed, 2 usage error (bad flags, not root without --dry-run).
 set -euo pipefail
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 PREFIX=""
 DRY_RUN=0
 UNINSTALL=0
 PURGE=0
 NO_START=0
+SERVICE_USER=edgeclaw
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefix) [ $# -ge 2 ] || { echo "install.sh: --prefix needs a directory" >&2; exit 2; }; PREFIX="${2%/}"; shift 2 ;;
@@ -26,10 +30,13 @@ while [ $# -gt 0 ]; do
     --uninstall) UNINSTALL=1; shift ;;
     --purge) PURGE=1; shift ;;
     --no-start) NO_START=1; shift ;;
+    --user) [ $# -ge 2 ] || { echo "install.sh: --user needs a name" >&2; exit 2; }; SERVICE_USER="$2"; shift 2 ;;
+    --user=*) SERVICE_USER="${1#--user=}"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown flag $1" >&2; usage >&2; exit 2 ;;
   esac
 done
+if ! printf '%s' "$SERVICE_USER" | grep -Eq '^[a-z_][a-z0-9_-]{0,30}$'; then echo "install.sh: --user: expected a user name like edgeclaw ([a-z_][a-z0-9_-]*, at most 31 characters)" >&2; exit 2; fi
 if [ "$PURGE" = 1 ] && [ "$UNINSTALL" = 0 ]; then echo "install.sh: --purge only goes with --uninstall" >&2; exit 2; fi
 if [ "$DRY_RUN" = 1 ] && [ -z "$PREFIX" ]; then echo "install.sh: --dry-run needs --prefix DIR (files are still written, under DIR)" >&2; exit 2; fi
 if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
@@ -37,7 +44,6 @@ if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
-SERVICE_USER=edgeclaw
 OPT="$PREFIX/opt/edgeclaw"
 DATA="$PREFIX/var/lib/edgeclaw"
 ETC="$PREFIX/etc/edgeclaw"
@@ -46,16 +52,22 @@ LINK="$PREFIX/usr/local/bin/edgeclaw"
 SRC="$(cd -- "$(dirname -- "$(readlink -f -- "$0")")/.." && pwd)"
 
 say() { printf 'edgeclaw install: %s\n' "$*"; }
-# Commands that need root or a running systemd: printed under --dry-run, run otherwise.
+# Commands that need root: printed under --dry-run, run otherwise.
 privileged() {
   if [ "$DRY_RUN" = 1 ]; then printf 'edgeclaw install: would run: %s\n' "$*"; else "$@"; fi
+}
+# systemctl: printed under --dry-run; skipped (and said so) when systemd is not PID 1, e.g. in a container.
+service() {
+  if [ "$DRY_RUN" = 1 ]; then printf 'edgeclaw install: would run: systemctl %s\n' "$*"
+  elif [ -d /run/systemd/system ]; then systemctl "$@"
+  else printf 'edgeclaw install: skipped (systemd is not running): systemctl %s\n' "$*"; fi
 }
 
 if [ "$UNINSTALL" = 1 ]; then
   if [ -e "$UNIT" ]; then
-    privileged systemctl disable --now edgeclaw.service
+    service disable --now edgeclaw.service
     rm -f -- "$UNIT"
-    privileged systemctl daemon-reload
+    service daemon-reload
     say "service removed"
   fi
   if [ -L "$LINK" ]; then rm -f -- "$LINK"; fi
@@ -64,7 +76,10 @@ if [ "$UNINSTALL" = 1 ]; then
   if [ "$PURGE" = 1 ]; then
     rm -rf -- "$DATA" "$ETC"
     say "purged $DATA and $ETC"
-    if getent passwd "$SERVICE_USER" >/dev/null; then privileged userdel "$SERVICE_USER"; fi
+    if getent passwd "$SERVICE_USER" >/dev/null; then
+      privileged userdel "$SERVICE_USER"
+      [ "$DRY_RUN" = 1 ] || say "removed user $SERVICE_USER"
+    fi
   else
     say "kept $DATA and $ETC (use --uninstall --purge to remove them)"
   fi
@@ -83,6 +98,7 @@ if getent passwd "$SERVICE_USER" >/dev/null; then
   say "user $SERVICE_USER exists"
 else
   privileged useradd --system --user-group --home-dir /var/lib/edgeclaw --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
+  [ "$DRY_RUN" = 1 ] || say "created user $SERVICE_USER"
 fi
 
 # 2. The release under /opt/edgeclaw/<version>, copied beside and renamed into place (never half-copied).
@@ -129,18 +145,22 @@ chmod 0600 -- "$ETC/edgeclaw.env"
 
 # 4. The unit, then systemd.
 mkdir -p -- "$(dirname -- "$UNIT")"
-if [ -f "$UNIT" ] && cmp -s -- "$SRC/systemd/edgeclaw.service" "$UNIT"; then
+# The shipped unit, with the service user put in (a no-op for the default user).
+sed -e "s/^User=edgeclaw\$/User=$SERVICE_USER/" -e "s/^Group=edgeclaw\$/Group=$SERVICE_USER/" -- "$SRC/systemd/edgeclaw.service" >"$UNIT.tmp"
+if [ -f "$UNIT" ] && cmp -s -- "$UNIT.tmp" "$UNIT"; then
+  rm -f -- "$UNIT.tmp"
   say "unit unchanged"
 else
-  install -m 0644 -- "$SRC/systemd/edgeclaw.service" "$UNIT"
+  chmod 0644 -- "$UNIT.tmp"
+  mv -f -- "$UNIT.tmp" "$UNIT"
   say "installed $UNIT"
 fi
-privileged systemctl daemon-reload
+service daemon-reload
 if [ "$NO_START" = 1 ]; then
-  privileged systemctl enable edgeclaw.service
+  service enable edgeclaw.service
 else
-  privileged systemctl enable --now edgeclaw.service
+  service enable --now edgeclaw.service
   # An upgrade switched `current`: restart onto the new release.
-  if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "$VERSION" ]; then privileged systemctl restart edgeclaw.service; fi
+  if [ -n "$PREVIOUS" ] && [ "$PREVIOUS" != "$VERSION" ]; then service restart edgeclaw.service; fi
 fi
 say "edgeclaw $VERSION installed (current -> $VERSION)"

@@ -62,12 +62,12 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 /**
- * A copy with every secret-looking string replaced by REDACTED (`env:NAME` references stay visible).
+ * A copy with every secret-looking string replaced by REDACTED (`env:NAME` and `secret:NAME` references stay visible).
  * @example redactConfig({ gateway: { token: 'abc' } }) // { gateway: { token: '__EDGECLAW_REDACTED__' } }
  */
 export function redactConfig(value: unknown, key = '', depth = 0): unknown {
   if (depth > 32) return REDACTED;
-  if (typeof value === 'string') return SECRET_KEY.test(key) && !/^(env:|\$\{)/.test(value) ? REDACTED : value;
+  if (typeof value === 'string') return SECRET_KEY.test(key) && !/^(env:|\$\{|secret:)/.test(value) ? REDACTED : value;
   if (Array.isArray(value)) return value.map((v) => redactConfig(v, key, depth + 1));
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k, depth + 1)]));
   return value;

@@ -2,7 +2,9 @@
  * `config.get/patch/set` inside GatewayDO. The stored config is the Node host's config file (through the
  * `CONFIG_FILE` port: atomic rename, 0600) or, where there is none (Workers), an overlay row in this
  * object's SQLite applied on top of the env vars. Writes need `baseHash` equal to the current hash,
- * validate with the one schema, keep redacted secrets, store plain gateway tokens as digests, then apply
+ * validate with the one schema, keep redacted secrets, store plain gateway tokens as digests, move other
+ * secret values into the host's secret store (the registry's `secrets` table: D1 on Workers, the registry
+ * file on Node; the stored config keeps `secret:NAME` references), then apply
  * the hot sections in this process and report whether anything else needs a restart.
  */
 import JSON5 from 'json5';
@@ -12,6 +14,8 @@ import { applyHotSettings } from '../config/settings.ts';
 import { ConfigError, type Config } from '../config/schema.ts';
 import { changedPaths, configHash, configInvalid, HOT_PREFIXES, isHotPath, mergePatch, overlayConfig, redactConfig, restoreRedacted, validateStored, type JsonObject } from '../config/store.ts';
 import type { SqlPort } from '../scheduler/session-schema.ts';
+import { externalizeSecrets, resolveSecretRefs } from '../config/secret-refs.ts';
+import { getRegistrySecrets, putRegistrySecrets } from '../config/registry-secrets.ts';
 
 /** Largest config text accepted by config.patch/config.set. */
 export const MAX_CONFIG_TEXT = 1024 * 1024;
@@ -26,6 +30,10 @@ export interface ConfigFilePort {
   write(text: string): Promise<void>;
   /** Effective config of `stored` with this host's env vars and flags on top. */
   resolve(stored: JsonObject): Config;
+  /** `stored` with its `secret:NAME` references replaced by the secret store's values (INVALID_REQUEST naming a missing one). */
+  resolveSecrets?(stored: JsonObject): JsonObject;
+  /** Moves inline secret values into the secret store; resolves to the config to write (with references). */
+  storeSecrets?(stored: JsonObject): Promise<JsonObject>;
 }
 
 /** config.get result. */
@@ -73,18 +81,21 @@ async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Digests and references (secret store, env) are kept as they are. */
+const NOT_PLAIN = /^(sha256:|secret:|env:|\$\{)/;
+
 /** Gateway tokens (admin and `kind: token` credentials) are stored as `sha256:` digests, never in plain text. */
 async function digestTokens(stored: JsonObject): Promise<JsonObject> {
   const gateway = stored.gateway;
   if (gateway === null || typeof gateway !== 'object' || Array.isArray(gateway)) return stored;
   const g = { ...(gateway as JsonObject) };
-  if (typeof g.token === 'string' && !g.token.startsWith('sha256:')) g.token = `sha256:${await sha256Hex(g.token)}`;
+  if (typeof g.token === 'string' && !NOT_PLAIN.test(g.token)) g.token = `sha256:${await sha256Hex(g.token)}`;
   if (Array.isArray(g.credentials)) {
     g.credentials = await Promise.all(
       g.credentials.map(async (c: unknown) => {
         if (c === null || typeof c !== 'object') return c;
         const cred = c as JsonObject;
-        return cred.kind === 'token' && typeof cred.secret === 'string' && !cred.secret.startsWith('sha256:') ? { ...cred, secret: `sha256:${await sha256Hex(cred.secret)}` } : cred;
+        return cred.kind === 'token' && typeof cred.secret === 'string' && !NOT_PLAIN.test(cred.secret) ? { ...cred, secret: `sha256:${await sha256Hex(cred.secret)}` } : cred;
       }),
     );
   }
@@ -145,7 +156,32 @@ export class ConfigService {
   async applyStored(): Promise<void> {
     if (this.#file) return; // the Node host started from the file already
     const { stored, exists } = await this.#stored();
-    if (exists) applyHotSettings(this.#env, this.effective(stored));
+    if (exists) applyHotSettings(this.#env, this.effective(await this.#plain(stored)));
+  }
+
+  /** `stored` with its `secret:NAME` references replaced by stored values; INVALID_REQUEST names a missing one. */
+  async #plain(stored: JsonObject): Promise<JsonObject> {
+    if (this.#file) return this.#file.resolveSecrets ? this.#file.resolveSecrets(stored) : stored;
+    const names: string[] = [];
+    resolveSecretRefs(stored, (name) => (names.push(name), undefined));
+    if (names.length === 0) return stored;
+    const values = await getRegistrySecrets(this.#env.DB, names);
+    const { config, missing } = resolveSecretRefs(stored, (name) => values.get(name));
+    if (missing.length > 0) {
+      throw new GatewayError('INVALID_REQUEST', `invalid config: ${missing[0]!.path}: secret "${missing[0]!.name}" is not in the secret store`, {
+        details: { issues: missing.map((m) => ({ path: m.path, message: `secret "${m.name}" is not in the secret store` })) },
+      });
+    }
+    return config;
+  }
+
+  /** Moves inline secret values into the host's secret store; returns what to store (with references). */
+  async #externalize(plain: JsonObject): Promise<JsonObject> {
+    if (this.#file) return this.#file.storeSecrets ? this.#file.storeSecrets(plain) : plain;
+    const entries: [string, string][] = [];
+    const { config } = externalizeSecrets(plain, (name, value) => entries.push([name, value]));
+    if (entries.length > 0) await putRegistrySecrets(this.#env.DB, entries, 'config.patch');
+    return config;
   }
 
   /**
@@ -172,7 +208,7 @@ export class ConfigService {
     }
     let effective: Config | null = null;
     try {
-      effective = this.effective(stored);
+      effective = this.effective(await this.#plain(stored));
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       const details = err.extra.details as { issues?: { path: string; message: string }[] } | undefined;
@@ -210,9 +246,12 @@ export class ConfigService {
     }
     const incoming = parseText(raw, `config.${mode} raw`);
     const merged = mode === 'patch' ? (mergePatch(stored, incoming) as JsonObject) : incoming;
-    const next = await digestTokens(restoreRedacted(merged, stored) as JsonObject);
-    validateStored(next);
-    const after = this.effective(next);
+    const plain = await digestTokens(restoreRedacted(merged, stored) as JsonObject);
+    const resolved = await this.#plain(plain);
+    validateStored(resolved);
+    const after = this.effective(resolved);
+    // Secret values go to the secret store (Node: the registry file; Workers: D1); the config keeps `secret:` references.
+    const next = await this.#externalize(plain);
     const text = `${JSON.stringify(next, null, 2)}\n`;
     if (this.#file) await this.#file.write(text);
     else this.#sql.exec(`INSERT INTO config_overlay (id, json, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at`, JSON.stringify(next), Date.now());

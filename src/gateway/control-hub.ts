@@ -8,6 +8,7 @@ import type { CronJob, CronRun, JobSpec } from '../cron/cron-store.ts';
 import type { SendParams, SendResult } from './send.ts';
 import type { UsageTotals } from '../usage/usage-store.ts';
 import { GatewayError, type ErrorShape } from '../errors.ts';
+import type { WizardAnswer, WizardView } from '../wizard/service.ts';
 
 /** The last heartbeat-like event (a wake, a cron system event), as `last-heartbeat` returns it. */
 export interface HeartbeatEvent {
@@ -51,6 +52,11 @@ export interface ControlHub {
   setHeartbeats(enabled: boolean): Promise<{ ok: true; enabled: boolean }>;
   lastHeartbeat(): Promise<(HeartbeatEvent & { enabled: boolean }) | null>;
   sendMessage(params: SendParams): Promise<SendResult>;
+  /** Setup wizard sessions (durable in the gateway object; see src/wizard/service.ts). */
+  wizardStart(): Promise<WizardView>;
+  wizardNext(sessionId: string, answer: WizardAnswer | undefined): Promise<WizardView>;
+  wizardCancel(sessionId: string): Promise<WizardView>;
+  wizardStatus(sessionId: string): Promise<WizardView>;
 }
 
 /** One ControlHub call as data: what crosses the RPC boundary to GatewayDO. */
@@ -58,7 +64,7 @@ export type ControlCall = { [K in keyof ControlHub]: { op: K; args: Parameters<C
 /** Its answer: a value, or a protocol error as data (RPC does not keep GatewayError's class or fields). */
 export type ControlReply = { ok: true; value: unknown } | { ok: false; error: ErrorShape };
 
-const OPS: readonly (keyof ControlHub)[] = ['configGet', 'configWrite', 'usageSummary', 'cronAdd', 'cronGet', 'cronList', 'cronUpdate', 'cronRemove', 'cronRun', 'cronRuns', 'cronStatus', 'wake', 'setHeartbeats', 'lastHeartbeat', 'sendMessage'];
+const OPS: readonly (keyof ControlHub)[] = ['configGet', 'configWrite', 'usageSummary', 'cronAdd', 'cronGet', 'cronList', 'cronUpdate', 'cronRemove', 'cronRun', 'cronRuns', 'cronStatus', 'wake', 'setHeartbeats', 'lastHeartbeat', 'sendMessage', 'wizardStart', 'wizardNext', 'wizardCancel', 'wizardStatus'];
 
 /**
  * Runs a ControlCall against `hub` (GatewayDO's RPC entry point): GatewayErrors come back as data.
@@ -103,5 +109,9 @@ export function controlHubOf(stub: () => { control(call: ControlCall): Promise<C
     setHeartbeats: (...args) => call({ op: 'setHeartbeats', args }),
     lastHeartbeat: () => call({ op: 'lastHeartbeat', args: [] }),
     sendMessage: (...args) => call({ op: 'sendMessage', args }),
+    wizardStart: () => call({ op: 'wizardStart', args: [] }),
+    wizardNext: (...args) => call({ op: 'wizardNext', args }),
+    wizardCancel: (...args) => call({ op: 'wizardCancel', args }),
+    wizardStatus: (...args) => call({ op: 'wizardStatus', args }),
   };
 }

@@ -15,6 +15,8 @@ import type { SqlPort } from '../scheduler/session-schema.ts';
 import { ConfigService, type ConfigSnapshot, type ConfigWriteResult } from './config-service.ts';
 import type { ControlHub, HeartbeatEvent, UsageSummary, WakeInput } from './control-hub.ts';
 import { SendService, type SendParams, type SendResult } from './send.ts';
+import { WizardSessions } from '../wizard/sessions.ts';
+import { WizardService, type WizardAnswer, type WizardView } from '../wizard/service.ts';
 
 /** What the control needs from its host object. */
 export interface ControlDeps {
@@ -48,6 +50,8 @@ export class GatewayControl implements ControlHub {
   readonly usage: UsageStore;
   readonly cron: CronStore;
   readonly #send: SendService;
+  readonly #wizardSessions: WizardSessions;
+  readonly #wizard: WizardService;
   #running: Promise<void> | null = null;
   readonly #inProgress = new Set<string>();
 
@@ -57,6 +61,8 @@ export class GatewayControl implements ControlHub {
     this.usage = new UsageStore(deps.sql);
     this.cron = new CronStore(deps.sql, (fn) => deps.transaction(fn), settingsOf(deps.env).cron);
     this.#send = new SendService(deps.env, deps.sql);
+    this.#wizardSessions = new WizardSessions(deps.sql);
+    this.#wizard = new WizardService(deps.env, this.#wizardSessions);
   }
 
   /** Creates tables and applies a stored overlay (call inside blockConcurrencyWhile). */
@@ -65,6 +71,7 @@ export class GatewayControl implements ControlHub {
     this.usage.migrate();
     this.cron.migrate();
     this.#send.migrate();
+    this.#wizardSessions.migrate();
     this.#d.sql.exec(`CREATE TABLE IF NOT EXISTS control_kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)`);
     await this.config.applyStored();
     this.cron.setLimits(settingsOf(this.#d.env).cron);
@@ -246,5 +253,21 @@ export class GatewayControl implements ControlHub {
   async sendMessage(params: SendParams): Promise<SendResult> {
     const q = settingsOf(this.#d.env).queue;
     return this.#send.send(params, { cap: q.idempotencyCap, ttlMs: q.idempotencyTtlMs }, this.#d.now());
+  }
+
+  async wizardStart(): Promise<WizardView> {
+    return this.#wizard.start(this.#d.now());
+  }
+
+  async wizardNext(sessionId: string, answer: WizardAnswer | undefined): Promise<WizardView> {
+    return this.#wizard.next(sessionId, answer, this.#d.now());
+  }
+
+  async wizardCancel(sessionId: string): Promise<WizardView> {
+    return this.#wizard.cancel(sessionId, this.#d.now());
+  }
+
+  async wizardStatus(sessionId: string): Promise<WizardView> {
+    return this.#wizard.status(sessionId, this.#d.now());
   }
 }

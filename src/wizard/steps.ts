@@ -203,7 +203,8 @@ export function randomToken(prefix = 'ec_'): string {
 
 /**
  * The config patch for complete answers. Secrets: the gateway token is stored only as its SHA-256 digest;
- * the API key and bot token go into the (0600) config file, as `config set` would store them.
+ * the API key and bot token are plain in the patch, and the host moves them into its secret store when it
+ * writes the config (Node), or hands them back once as `wrangler secret put` values (Workers).
  * @example const { patch, gatewayToken } = await buildSetup({ provider: 'opencode', model: 'opencode/glm-5-free', gatewayToken: 'generate', defenderProfile: 'strict' });
  */
 export async function buildSetup(a: SetupAnswers): Promise<SetupResult> {
@@ -264,6 +265,6 @@ export function redactAnswers(a: SetupAnswers): Record<string, unknown> {
 
 /** The host port that applies a finished wizard (`env.SETUP`; Node writes its config file, Workers have none). */
 export interface SetupHost {
-  /** Merges the patch into the stored config, validated by the config schema; resolves to where it went. */
-  apply(patch: Record<string, unknown>): Promise<{ file: string }>;
+  /** Merges the patch into the stored config, validated by the config schema; resolves to where it went (and the names of secrets it moved to the secret store). */
+  apply(patch: Record<string, unknown>): Promise<{ file: string; secretsStored?: string[] }>;
 }

@@ -83,7 +83,9 @@ export function describeControl(host: string, harness: () => ControlHarness): vo
       const after = (await admin.req('config.get', {})).payload;
       expect(after.hash).toBe(patched.payload.hash);
       expect(JSON.stringify(after)).not.toContain(secret);
-      expect(after.parsed.hooks.token).toBe('__EDGECLAW_REDACTED__');
+      // The stored config holds a `secret:` reference (a name); the value is in the secret store, and the resolved view is redacted.
+      expect(after.parsed.hooks.token).toBe('secret:hooks.token');
+      expect(after.config.hooks.token).toBe('__EDGECLAW_REDACTED__');
       expect(after.config.agent.contextMessages).toBe(41);
       // Sending the redacted config back unchanged keeps every secret: the hash does not move.
       const same = await admin.req('config.set', { raw: JSON.stringify(after.parsed), baseHash: after.hash });
@@ -241,6 +243,34 @@ export function describeControl(host: string, harness: () => ControlHarness): vo
       expect((await writer.req('send', params)).error).toMatchObject({ code: 'INVALID_REQUEST', details: { code: 'UNKNOWN_ACCOUNT', channel: 'telegram' } });
       reader.ws.close(1000);
       writer.ws.close(1000);
+    });
+
+    it('wizard: a session started over the WebSocket continues over POST /rpc and survives a crash', async () => {
+      const h = harness();
+      const rpc = async (method: string, params: unknown) =>
+        (await (await h.fetch('/rpc', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` }, body: JSON.stringify({ type: 'req', id: 'w1', method, params }) })).json()) as { ok: boolean; payload?: any; error?: any };
+      const admin = await operator(h, ['operator.admin']);
+      const started = await admin.req('wizard.start', {});
+      expect(started.payload).toMatchObject({ status: 'running', step: { id: 'provider' } });
+      const sessionId = started.payload.sessionId as string;
+      const viaHttp = await rpc('wizard.next', { sessionId, answer: { stepId: 'provider', value: 'openai' } });
+      expect(viaHttp.ok, JSON.stringify(viaHttp.error)).toBe(true);
+      expect(viaHttp.payload).toMatchObject({ sessionId, step: { id: 'apiKey' } });
+      const key = `sk-wizard-${uid()}-0123456789`;
+      expect((await admin.req('wizard.next', { sessionId, answer: { stepId: 'apiKey', value: key } })).payload).toMatchObject({ step: { id: 'model' } });
+      admin.ws.close(1000);
+
+      await h.crashAndRestart();
+      const after = await operator(h, ['operator.admin']);
+      const status = await after.req('wizard.status', { sessionId });
+      expect(status.payload).toMatchObject({ sessionId, status: 'running', step: { id: 'model' }, answers: { provider: 'openai', apiKey: '<redacted>' } });
+      expect(JSON.stringify(status.payload)).not.toContain(key);
+      expect((await rpc('wizard.next', { sessionId, answer: { stepId: 'provider', value: 'groq' } })).error).toMatchObject({ code: 'INVALID_REQUEST', details: { code: 'WIZARD_STEP_MISMATCH', expected: 'model' } });
+      expect((await rpc('wizard.cancel', { sessionId })).payload).toMatchObject({ status: 'cancelled', done: true });
+      expect((await after.req('wizard.next', { sessionId })).error).toMatchObject({ details: { code: 'WIZARD_NOT_RUNNING', status: 'cancelled' } });
+      // A cancelled wizard keeps no secret it was given.
+      expect(JSON.stringify((await after.req('wizard.status', { sessionId })).payload)).not.toContain(key);
+      after.ws.close(1000);
     });
   });
 }

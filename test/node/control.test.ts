@@ -10,6 +10,7 @@ import { createFakeTelegram } from '../fakes/telegram.ts';
 import { serveOnPort0, type ServedFake } from '../fakes/serve-node.ts';
 import { killAndRestart, openGateway, operatorClient, spawnServer, stopServer, tempDir, type ServerProcess } from './server-process.ts';
 import { createHash } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
 
 const dir = tempDir();
 const configPath = join(dir.path, 'edgeclaw.json5');
@@ -56,8 +57,18 @@ describe('control methods on the Node host', () => {
     const file = JSON.parse(readFileSync(configPath, 'utf8'));
     expect(file.logLevel).toBe('debug');
     expect(file.gateway.token).toBe(`sha256:${createHash('sha256').update('plain-admin-token-0123456789').digest('hex')}`);
-    expect(file.channels.telegram.accounts[0].token).toBe(botToken);
+    // Secret values left the file for the data dir's secret store; the file keeps references.
+    expect(file.channels.telegram.accounts[0]).toMatchObject({ token: 'secret:channels.telegram.accounts.default.token', webhookSecret: 'secret:channels.telegram.accounts.default.webhookSecret' });
+    expect(readFileSync(configPath, 'utf8')).not.toContain(botToken);
+    const store = new DatabaseSync(join(env.EDGECLAW_DATA_DIR!, 'registry.sqlite'), { readOnly: true });
+    expect(store.prepare(`SELECT value FROM secrets WHERE name = ?`).get('channels.telegram.accounts.default.token')).toEqual({ value: botToken });
+    store.close();
+    expect(statSync(join(env.EDGECLAW_DATA_DIR!, 'registry.sqlite')).mode & 0o777).toBe(0o600);
     const back = (await admin.req('config.get', {})).payload;
+    // config.get shows the reference (a name, not a secret) and redacts the resolved value.
+    expect(back.parsed.channels.telegram.accounts[0].token).toBe('secret:channels.telegram.accounts.default.token');
+    expect(back.config.channels.telegram.accounts[0].token).toBe('__EDGECLAW_REDACTED__');
+    expect(JSON.stringify(back)).not.toContain(botToken);
     expect(back.hash).toBe(res.payload.hash);
     expect((await admin.req('config.patch', { raw: '{logLevel:null,gateway:{token:null}}', baseHash: back.hash })).payload.ok).toBe(true);
     admin.ws.close(1000);

@@ -1,11 +1,13 @@
 // `npm run release` end to end: the artifacts, their checksums, the glibc floor of the Linux tarball's
 // contents, the tarball started from an empty directory with no npm and no node_modules, and the systemd
 // unit and install.sh (checked without root: bash -n, shellcheck and systemd-analyze when present, and a
-// dry run into a prefix).
+// dry run into a prefix; and, when this runs as root with useradd and no systemd, a real install into a
+// prefix with a throwaway service user).
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userInfo } from 'node:os';
 import { ConfigSchema } from '../../src/config/schema.ts';
 import { listening, ROOT, spawnProcess, tempDir } from './server-process.ts';
 
@@ -211,5 +213,79 @@ describe('systemd unit and install.sh', () => {
     expect(existsSync(join(prefix, 'etc/systemd/system/edgeclaw.service'))).toBe(false);
     expect(existsSync(join(prefix, 'var/lib/edgeclaw'))).toBe(true);
     expect(existsSync(join(prefix, 'etc/edgeclaw/edgeclaw.env'))).toBe(true);
+  });
+});
+
+describe('install.sh for real (root)', () => {
+  // A throwaway system user, so a real `edgeclaw` account on this machine is never touched.
+  const user = `ectest${process.pid}`.slice(0, 31);
+  const why = process.getuid?.() !== 0 ? 'needs root' : !has('useradd') || !has('userdel') ? 'needs useradd/userdel' : existsSync('/run/systemd/system') ? 'systemd is running here: a prefixed install cannot enable its unit' : null;
+  const getent = (db: string, name: string) => spawnSync('getent', [db, name], { encoding: 'utf8' });
+  afterAll(() => {
+    if (!why && getent('passwd', user).status === 0) spawnSync('userdel', [user]);
+  });
+
+  it(`installs into a prefix with a real user, ownership and modes, idempotently, and --uninstall --purge removes it all${why ? ` (skipped: ${why})` : ''}`, (ctx) => {
+    if (why) return ctx.skip(why);
+    const prefix = join(work.path, 'real');
+    const script = join(app(), 'systemd/install.sh');
+    expect(getent('passwd', user).status).not.toBe(0);
+    const run = (...args: string[]) => spawnSync(script, ['--prefix', prefix, '--user', user, ...args], { encoding: 'utf8' });
+    const tree = () =>
+      readdirSync(prefix, { recursive: true })
+        .map(String)
+        .filter((p) => !p.startsWith(`opt/edgeclaw/${VERSION}/`))
+        .sort()
+        .map((p) => {
+          const st = lstatSync(join(prefix, p));
+          return `${p} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}${st.isSymbolicLink() ? ` -> ${readlinkSync(join(prefix, p))}` : ''}`;
+        });
+
+    const first = run('--no-start');
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout).toContain(`created user ${user}`);
+    expect(first.stdout).toContain('skipped (systemd is not running): systemctl daemon-reload');
+    expect(first.stdout).toContain('skipped (systemd is not running): systemctl enable edgeclaw.service');
+    expect(first.stdout).not.toContain('would run');
+    // The user: a system account with no login shell, home = the data dir, and its own group.
+    const [, , uid, gid, , home, shell] = getent('passwd', user).stdout.trim().split(':');
+    expect([home, shell]).toEqual(['/var/lib/edgeclaw', '/usr/sbin/nologin']);
+    expect(Number(uid)).toBeLessThan(1000);
+    expect(getent('group', user).stdout.split(':')[2]).toBe(gid);
+    // Ownership and modes: data dir 0700 owned by the user; env file 0600 and unit 0644 owned by root.
+    const data = statSync(join(prefix, 'var/lib/edgeclaw'));
+    expect([data.mode & 0o7777, data.uid, data.gid]).toEqual([0o700, Number(uid), Number(gid)]);
+    const envFile = statSync(join(prefix, 'etc/edgeclaw/edgeclaw.env'));
+    expect([envFile.mode & 0o7777, envFile.uid]).toEqual([0o600, userInfo().uid]);
+    const unitFile = join(prefix, 'etc/systemd/system/edgeclaw.service');
+    expect(statSync(unitFile).mode & 0o7777).toBe(0o644);
+    const shipped = readFileSync(join(ROOT, 'node-adapter/systemd/edgeclaw.service'), 'utf8');
+    expect(readFileSync(unitFile, 'utf8')).toBe(shipped.replace(/^User=edgeclaw$/m, `User=${user}`).replace(/^Group=edgeclaw$/m, `Group=${user}`));
+    expect(readlinkSync(join(prefix, 'opt/edgeclaw/current'))).toBe(VERSION);
+    expect(readlinkSync(join(prefix, 'usr/local/bin/edgeclaw'))).toBe('/opt/edgeclaw/current/bin/edgeclaw');
+    expect(spawnSync(join(prefix, 'opt/edgeclaw/current/bin/edgeclaw'), ['--version'], { encoding: 'utf8' }).stdout).toContain(`edgeclaw ${VERSION}`);
+    const after = tree();
+
+    const second = run('--no-start');
+    expect(second.status, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toContain(`user ${user} exists`);
+    expect(second.stdout).toContain('already installed');
+    expect(second.stdout).toContain('unit unchanged');
+    expect(tree()).toEqual(after);
+
+    const removed = run('--uninstall', '--purge');
+    expect(removed.status, removed.stdout + removed.stderr).toBe(0);
+    expect(removed.stdout).toContain('skipped (systemd is not running): systemctl disable --now edgeclaw.service');
+    expect(removed.stdout).toContain(`removed user ${user}`);
+    const present = (p: string) => spawnSync('test', ['-e', p, '-o', '-L', p]).status === 0;
+    for (const p of ['opt/edgeclaw', 'var/lib/edgeclaw', 'etc/edgeclaw', 'etc/systemd/system/edgeclaw.service', 'usr/local/bin/edgeclaw']) expect(present(join(prefix, p)), p).toBe(false);
+    expect(getent('passwd', user).status).not.toBe(0);
+    expect(getent('group', user).status).not.toBe(0);
+  });
+
+  it('install.sh rejects a bad --user name with exit 2', () => {
+    const res = spawnSync(join(app(), 'systemd/install.sh'), ['--dry-run', '--prefix', join(work.path, 'x'), '--user', 'Bad User'], { encoding: 'utf8' });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('--user: expected a user name');
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import JSON5 from 'json5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSetup } from '../../node-adapter/cli/setup.ts';
+import { NodeSecretStore } from '../../node-adapter/secret-store.ts';
 import type { Io } from '../../node-adapter/cli/common.ts';
 import { READ_TOKEN } from '../contract/constants.ts';
 import { createFakeOpenAI } from '../fakes/openai-provider.ts';
@@ -16,6 +17,7 @@ import { spawnServer, tempDir, type ServerProcess } from './server-process.ts';
 const dir = tempDir();
 const data = join(dir.path, 'data');
 let fake: ServedFake;
+const provider = createFakeOpenAI();
 let server: ServerProcess | null = null;
 let token = '';
 
@@ -38,7 +40,7 @@ async function rpc(method: string, params: unknown, bearer = token) {
 }
 
 beforeAll(async () => {
-  fake = await serveOnPort0(createFakeOpenAI().app);
+  fake = await serveOnPort0(provider.app);
 });
 afterAll(async () => {
   await stop().catch(() => {});
@@ -61,7 +63,14 @@ describe('edgeclaw setup (non-interactive) → start → agent -m → restart', 
     expect(statSync(data).mode & 0o777).toBe(0o700);
     expect(statSync(out.file).mode & 0o777).toBe(0o600);
     const written = JSON5.parse(readFileSync(out.file, 'utf8')) as Record<string, any>;
-    expect(written.models).toEqual({ default: 'custom/echo', providers: { custom: { baseUrl: `${fake.url}/v1`, apiKey: 'sk-test-0123456789' } } });
+    // The API key went to the secret store (registry.sqlite, 0600); the file only refers to it.
+    expect(written.models).toEqual({ default: 'custom/echo', providers: { custom: { baseUrl: `${fake.url}/v1`, apiKey: 'secret:models.providers.custom.apiKey' } } });
+    expect(readFileSync(out.file, 'utf8')).not.toContain('sk-test-0123456789');
+    expect(statSync(join(data, 'registry.sqlite')).mode & 0o777).toBe(0o600);
+    const listed = await runCli(['secrets', 'list', '--json'], { EDGECLAW_DATA_DIR: data });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { secrets: { name: string }[] }).secrets.map((s) => s.name)).toEqual(['models.providers.custom.apiKey']);
+    expect(listed.stdout).not.toContain('sk-test-0123456789');
     expect(written.gateway.token).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(JSON.stringify(written)).not.toContain(token);
     expect(written.defender).toEqual({ profile: 'strict' });
@@ -78,6 +87,8 @@ describe('edgeclaw setup (non-interactive) → start → agent -m → restart', 
     const res = await runCli(['agent', '-m', 'hi there', '--idempotency-key', 'setup-run-1'], gw());
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout.trim()).toBe('echo: hi there');
+    // The key came from the secret store through the `secret:` reference in the config file.
+    expect(provider.requests.at(-1)?.authorization).toBe('Bearer sk-test-0123456789');
     const json = await runCli(['agent', '-m', 'second', '--json'], gw());
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ok', summary: 'completed', result: { payloads: [{ text: 'echo: second' }] } });
@@ -154,7 +165,21 @@ describe('edgeclaw setup flags', () => {
     expect(written.queue).toEqual({ cap: 7 });
     expect(written.dataDir).toBe(d);
     expect(written.models.default).toBe('openai/gpt-5.3');
-    expect(written.channels.telegram.accounts[0]).toMatchObject({ id: 'default', transport: 'webhook', webhookUrl: 'https://bot.example.com', webhookSecret: expect.stringMatching(/^[A-Za-z0-9_-]{20,}$/) });
+    expect(written.channels.telegram.accounts[0]).toEqual({
+      id: 'default',
+      transport: 'webhook',
+      webhookUrl: 'https://bot.example.com',
+      token: 'secret:channels.telegram.accounts.default.token',
+      webhookSecret: 'secret:channels.telegram.accounts.default.webhookSecret',
+    });
+    expect(written.models.providers.openai.apiKey).toBe('secret:models.providers.openai.apiKey');
+    // The values are in the secret store of the data dir the file names.
+    const store = NodeSecretStore.open(d);
+    expect(store.get('models.providers.openai.apiKey')).toBe('sk-openai-0123456789');
+    expect(store.get('channels.telegram.accounts.default.token')).toBe('123456789:AAbbccddeeffgghhiijjkkll');
+    expect(store.get('channels.telegram.accounts.default.webhookSecret')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    store.close();
+    expect(readFileSync(file, 'utf8')).not.toContain('sk-openai-0123456789');
     expect(written.defender.profile).toBe('permissive');
     expect(written.gateway).toBeUndefined();
     expect(out).not.toContain('sk-openai-0123456789');
@@ -197,7 +222,8 @@ describe('wizard.* gateway methods', () => {
     expect(last).toMatchObject({ status: 'done', done: true, result: { applied: true, file: join(data, 'edgeclaw.json5'), restartRequired: true } });
     const written = JSON5.parse(readFileSync(join(data, 'edgeclaw.json5'), 'utf8')) as Record<string, any>;
     expect(written.defender.profile).toBe('balanced');
-    expect(written.models.providers.custom.apiKey).toBe('sk-test-0123456789');
+    // An empty key keeps the stored one: still a reference into the secret store.
+    expect(written.models.providers.custom.apiKey).toBe('secret:models.providers.custom.apiKey');
     const status = await rpc('wizard.status', { sessionId: id });
     expect(status.payload).toMatchObject({ status: 'done', answers: { provider: 'custom', gatewayToken: 'keep' } });
   });

@@ -1,5 +1,6 @@
-// wizard.* on workerd: the same steps over POST /rpc; with no writable config file the last step returns
-// the values to set with wrangler instead of applying them, and `status` carries no memory block.
+// wizard.* on workerd: the same steps over POST /rpc; with no writable config file the last step stores the
+// provider key in D1's secrets table and returns the other values to set with wrangler, and `status`
+// carries no memory block.
 import { applyD1Migrations, env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -32,8 +33,11 @@ describe('wizard on workers', () => {
       expect(res.ok, JSON.stringify(res.error)).toBe(true);
       last = res.payload!;
     }
-    expect(last).toMatchObject({ status: 'done', done: true, result: { applied: false, vars: { EDGECLAW_DEFENDER_PROFILE: 'strict' }, secrets: expect.arrayContaining(['EDGECLAW_GATEWAY_TOKEN', 'EDGECLAW_MODELS_JSON']) } });
-    expect(JSON.parse(last.result.vars.EDGECLAW_MODELS_JSON)).toEqual({ default: 'openai/gpt-5.3', providers: { openai: { apiKey: 'sk-test-0123456789' } } });
+    expect(last).toMatchObject({ status: 'done', done: true, result: { applied: false, vars: { EDGECLAW_DEFENDER_PROFILE: 'strict' }, secrets: ['EDGECLAW_GATEWAY_TOKEN'], secretsStored: ['provider-api-key:openai'] } });
+    // The API key went to D1's secrets table (read by every run), not into the vars to paste.
+    expect(JSON.parse(last.result.vars.EDGECLAW_MODELS_JSON)).toEqual({ default: 'openai/gpt-5.3', providers: { openai: {} } });
+    expect(JSON.stringify(last)).not.toContain('sk-test-0123456789');
+    expect(await env.DB.prepare(`SELECT value, updated_by FROM secrets WHERE name = 'provider-api-key:openai'`).first()).toEqual({ value: 'sk-test-0123456789', updated_by: 'wizard' });
     expect(last.result.gatewayToken).toMatch(/^ec_/);
     // status never repeats the one-time token.
     expect(JSON.stringify((await rpc('wizard.status', { sessionId })).payload)).not.toContain(last.result.gatewayToken);

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/schema.ts';
 import { WizardSessions } from '../../../src/wizard/sessions.ts';
+import { NodeSqlStorage } from '../../../node-adapter/sql-storage.ts';
+import { openDatabase } from '../../../node-adapter/sqlite.ts';
 import { answerStep, applicableSteps, buildSetup, mergeSetup, nextStepId, WizardAnswerError, type SetupAnswers } from '../../../src/wizard/steps.ts';
 
 const answerAll = (pairs: [Parameters<typeof answerStep>[1], unknown][]) => pairs.reduce<SetupAnswers>((a, [id, v]) => answerStep(a, id, v), {});
@@ -50,25 +52,40 @@ describe('wizard steps', () => {
   });
 });
 
-describe('wizard sessions', () => {
+describe('wizard sessions (durable table)', () => {
+  const table = (limits: { maxSessions: number; ttlMs: number }, db = openDatabase(':memory:')) => {
+    const t = new WizardSessions(new NodeSqlStorage(db), limits);
+    t.migrate();
+    return { t, db };
+  };
+
   it('refuses a new session when the table is full of running ones, and drops the oldest finished one to make room', () => {
-    const table = new WizardSessions({ maxSessions: 2, ttlMs: 1000 });
-    const a = table.create(0)!;
-    const b = table.create(1)!;
-    expect(table.create(2)).toBeNull();
-    a.status = 'done';
-    const c = table.create(3)!;
+    const { t } = table({ maxSessions: 2, ttlMs: 1000 });
+    const a = t.create(0)!;
+    const b = t.create(1)!;
+    expect(t.create(2)).toBeNull();
+    t.save({ ...a, status: 'done' });
+    const c = t.create(3)!;
     expect(c).not.toBeNull();
-    expect(table.get(a.id, 3)).toBeNull();
-    expect(table.get(b.id, 3)).toBe(b);
+    expect(t.get(a.id, 3)).toBeNull();
+    expect(t.get(b.id, 3)).toMatchObject({ id: b.id, status: 'running' });
+    expect(t.size(3)).toBe(2);
   });
 
   it('forgets a session idle for the TTL; touching it keeps it', () => {
-    const table = new WizardSessions({ maxSessions: 4, ttlMs: 1000 });
-    const s = table.create(0)!;
-    expect(table.get(s.id, 900)).toBe(s);
-    expect(table.get(s.id, 1800)).toBe(s);
-    expect(table.get(s.id, 2800)).toBeNull();
-    expect(table.size(2800)).toBe(0);
+    const { t } = table({ maxSessions: 4, ttlMs: 1000 });
+    const s = t.create(0)!;
+    expect(t.get(s.id, 900)).toMatchObject({ id: s.id });
+    expect(t.get(s.id, 1800)).toMatchObject({ id: s.id });
+    expect(t.get(s.id, 2800)).toBeNull();
+    expect(t.size(2800)).toBe(0);
+  });
+
+  it('keeps answers and status in SQLite: a second table over the same database sees them', () => {
+    const { t, db } = table({ maxSessions: 4, ttlMs: 1000 });
+    const s = t.create(0)!;
+    t.save({ ...s, answers: { provider: 'openai' }, touchedAt: 10 });
+    const other = new WizardSessions(new NodeSqlStorage(db), { maxSessions: 4, ttlMs: 1000 });
+    expect(other.get(s.id, 20)).toMatchObject({ id: s.id, status: 'running', answers: { provider: 'openai' } });
   });
 });
