@@ -4,11 +4,20 @@
  * `ctx.getWebSockets`. Node never hibernates, so this is the same contract without the sleep.
  * https://developers.cloudflare.com/durable-objects/best-practices/websockets/
  */
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import type { WebSocket as WsSocket } from 'ws';
 
 /** workerd's attachment limit. */
 const MAX_ATTACHMENT_BYTES = 16_384;
+
+/** Freezes a value and everything reachable from it (attachments are small plain data). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
 
 /** A server-side socket as durable objects see it. */
 export class NodeHibernatableSocket {
@@ -48,16 +57,21 @@ export class NodeHibernatableSocket {
     this.#ws.close(code, reason);
   }
 
-  /** Stores a structured clone, enforcing workerd's serialized-size limit. */
+  /** Stores a deep-frozen copy (serialized once: workerd's size limit is checked on the same bytes). */
   serializeAttachment(value: unknown): void {
-    // The serialized form is only measured: keeping it would pin V8's (larger) serializer buffer per socket.
-    if (serialize(value).byteLength > MAX_ATTACHMENT_BYTES) throw new Error(`A WebSocket 'attachment' cannot be larger than ${MAX_ATTACHMENT_BYTES} bytes`);
-    this.#attachment = structuredClone(value);
+    // The serialized form is not kept: that would pin V8's (larger) serializer buffer per socket.
+    const bytes = serialize(value);
+    if (bytes.byteLength > MAX_ATTACHMENT_BYTES) throw new Error(`A WebSocket 'attachment' cannot be larger than ${MAX_ATTACHMENT_BYTES} bytes`);
+    this.#attachment = deepFreeze(deserialize(bytes));
   }
 
-  /** A fresh copy of the attachment (as workerd returns a deserialized copy). */
+  /**
+   * The stored attachment. workerd hands out a fresh copy each time; here it is the one frozen copy, so a
+   * caller that mutates it instead of serializing a new object fails loudly on Node rather than diverging
+   * from workerd, and reading it (every frame and every event) costs no clone.
+   */
   deserializeAttachment(): unknown {
-    return this.#attachment === null ? null : structuredClone(this.#attachment);
+    return this.#attachment;
   }
 }
 

@@ -87,7 +87,7 @@ export interface ConnectionDeps {
   now(): number;
 }
 
-/** Reads the attachment (throws if missing: every accepted socket gets one). */
+/** Reads the attachment (throws if missing: every accepted socket gets one). Treat it as read-only: change it by serializing a new object. */
 export function attachmentOf(sock: GatewaySocket): Attachment {
   return sock.deserializeAttachment() as Attachment;
 }
@@ -148,15 +148,15 @@ function byteLength(data: string): number {
 export function sendEvent(sock: GatewaySocket, event: string, payload: unknown, policy: GatewayPolicy, opts: { dropIfSlow?: boolean } = {}): boolean {
   const att = attachmentOf(sock);
   if (!att.authed || !mayReceive(att.role ?? 'operator', att.scopes ?? [], event)) return false;
-  att.seq += 1;
-  sock.serializeAttachment(att);
+  const seq = att.seq + 1;
+  sock.serializeAttachment({ ...att, seq });
   const buffered = sock.bufferedAmount ?? 0;
   if (buffered > policy.maxBufferedBytes) {
     if (opts.dropIfSlow) return false;
     closeQuietly(sock, 1008, 'slow consumer');
     return false;
   }
-  send(sock, { type: 'event', event, payload, seq: att.seq });
+  send(sock, { type: 'event', event, payload, seq });
   if ((sock.bufferedAmount ?? 0) > policy.maxBufferedBytes) closeQuietly(sock, 1008, 'slow consumer');
   return true;
 }
@@ -290,7 +290,7 @@ async function handshake(sock: GatewaySocket, att: Attachment, id: string, metho
     scopes = admitted.scopes;
     if (admitted.deviceToken) issued = { deviceToken: admitted.deviceToken, issuedAtMs: admitted.issuedAtMs ?? now };
   }
-  Object.assign(att, {
+  const authed: Attachment = Object.assign({ ...att }, {
     authed: true,
     role,
     scopes,
@@ -303,7 +303,7 @@ async function handshake(sock: GatewaySocket, att: Attachment, id: string, metho
     authMethod,
     ...(device ? { deviceId: device.deviceId } : {}),
   } satisfies Partial<Attachment>);
-  sock.serializeAttachment(att);
+  sock.serializeAttachment(authed);
   send(sock, {
     type: 'res',
     id,
