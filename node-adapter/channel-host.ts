@@ -171,6 +171,13 @@ export class NodeChannelHost implements ChannelHost {
     const account = findSignalAccount(env, id);
     if (!account) return false;
     const log = this.#log.child({ channel: 'signal', account: id });
+    // The stream position survives a restart: the next process asks the daemon for what came after it.
+    const { readMeta, writeMeta, latestWins } = await import('../src/storage/repos/meta.ts');
+    const key = `signal.events.${id}`;
+    const stream = `${account.url}|${account.number}`;
+    const saved = await readMeta<{ stream?: unknown; lastEventId?: unknown }>(env.DB, key).catch(() => null);
+    const lastEventId = saved && saved.stream === stream && typeof saved.lastEventId === 'string' ? saved.lastEventId : null;
+    const checkpoints = latestWins<object>((v) => writeMeta(env.DB, key, v), (err) => log.warn('signal stream position not saved', { err: String(err) }));
     const api = createSignalApi(account);
     const notices = createSignalOutbox({ account: () => account, api: () => api, store: new MemoryOutboxStore(2_000) });
     const sink = sessionsSink(env.SESSIONS);
@@ -184,6 +191,8 @@ export class NodeChannelHost implements ChannelHost {
         log.info(`signal events ${event}`, s.lastError ? { error: s.lastError } : {});
         void noteAccountEvent(env, 'signal', id, { kind: event, at: Date.now() });
       },
+      lastEventId,
+      onCheckpoint: (eventId) => checkpoints.push({ stream, lastEventId: eventId }),
       ...(this.#opts.backoff ? { backoff: this.#opts.backoff } : {}),
     });
     receiver.start();
@@ -192,7 +201,10 @@ export class NodeChannelHost implements ChannelHost {
         const s = receiver.state();
         return { running: s.running, connected: s.connected, lastError: s.lastError, lastConnectedAt: s.lastConnectedAt, reconnectAttempts: s.reconnectAttempts, details: { lastEventId: s.lastEventId } };
       },
-      stop: () => receiver.stop(),
+      stop: async () => {
+        await receiver.stop();
+        await checkpoints.flush();
+      },
     });
     return true;
   }

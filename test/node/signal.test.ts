@@ -18,6 +18,7 @@ const provider = createFakeOpenAI();
 let servedSignal: ServedFake;
 let servedProvider: ServedFake;
 let server: ServerProcess;
+let serverEnv: Record<string, string>;
 
 const sentTo = (number: string) => signal.sent().filter((m) => m.recipient?.includes(number));
 const settle = () => new Promise((r) => setTimeout(r, 600));
@@ -29,10 +30,11 @@ const account = async () => ((await rpc('channels.status', { channel: 'signal-cl
 beforeAll(async () => {
   servedSignal = await serveOnPort0(signal.app);
   servedProvider = await serveOnPort0(provider.app);
-  server = await spawnServer(agentServerEnv(dir.path, {
+  serverEnv = agentServerEnv(dir.path, {
     models: agentModelsConfig(`${servedProvider.url}/v1`),
     channels: { signal: { accounts: [{ id: 'default', number: SELF, url: servedSignal.url, dmPolicy: 'open', groupPolicy: 'allowlist', groups: [GROUP] }] } },
-  }));
+  });
+  server = await spawnServer(serverEnv);
   await waitFor(async () => (signal.streams() > 0 ? true : undefined), 20_000, 'the event stream');
 });
 
@@ -67,6 +69,23 @@ describe('signal (node server, fake signal-cli daemon)', () => {
     await settle();
     expect(sent.map((m) => m.message)).toEqual(['echo: while the stream was down']);
     expect(sentTo('+15550000300')).toHaveLength(1);
+  });
+
+  it('resumes the stream after kill -9 and a restart from the saved position: what arrived meanwhile is answered once', async () => {
+    const before = signal.lastEventIds().length;
+    server.child.kill('SIGKILL');
+    await server.exited;
+    await waitFor(async () => (signal.streams() === 0 ? true : undefined), 10_000, 'the dead stream');
+    signal.receive({ source: '+15550000350', text: 'while the server was down' });
+    server = await spawnServer(serverEnv);
+    const sent = await waitFor(async () => (sentTo('+15550000350').length > 0 ? sentTo('+15550000350') : undefined), 30_000, 'the reply');
+    // The new process asked for what came after the last handled event, not only for live events.
+    expect(signal.lastEventIds().slice(before)[0]).toMatch(/^\d+$/);
+    await settle();
+    expect(sent.map((m) => m.message)).toEqual(['echo: while the server was down']);
+    // Earlier messages were not answered again.
+    expect(sentTo('+15550000300')).toHaveLength(1);
+    expect(sentTo('+15550000100')).toHaveLength(1);
   });
 
   it('answers a mention in an allowed group, ignores an unmentioned group message', async () => {

@@ -3,7 +3,8 @@
  * event per message, each with an `id`). Events are handled one at a time, in order. The stream is
  * reopened with `Last-Event-ID` = the last event *handled*, so an event whose hand-off failed, or that
  * arrived while the stream was down, is sent again by the daemon (it keeps the last 1,000); the
- * session's dedupe on source + timestamp makes a repeat harmless. Runs on Node (a host keeps it open).
+ * session's dedupe on source + timestamp makes a repeat harmless. The host saves that id (`onCheckpoint`) and
+ * hands it to the next process (`lastEventId`), so a restart resumes the stream too. Runs on Node.
  */
 
 /** One SSE event. */
@@ -25,6 +26,10 @@ export interface SignalReceiverOptions {
   /** Largest single event accepted (bytes of text); a bigger one drops the stream. */
   readonly maxEventBytes?: number;
   readonly random?: () => number;
+  /** The last handled event id a previous process saved: the first request resumes after it. */
+  readonly lastEventId?: string | null;
+  /** Called when the last handled event id changes (save it for the next process). */
+  onCheckpoint?(lastEventId: string): void;
 }
 
 /** What the receiver reports. */
@@ -82,6 +87,13 @@ export class SignalReceiver {
 
   constructor(options: SignalReceiverOptions) {
     this.#o = options;
+    this.#state.lastEventId = options.lastEventId ?? null;
+  }
+
+  #advance(id: string): void {
+    if (id === this.#state.lastEventId) return;
+    this.#state.lastEventId = id;
+    this.#o.onCheckpoint?.(id);
   }
 
   /** A copy of the current state. */
@@ -148,14 +160,14 @@ export class SignalReceiver {
         if (rest.length > max) {
           // Skip the oversized event: reopen after its id, so the daemon does not send it again.
           const id = /^id: ?(.*)$/m.exec(rest)?.[1];
-          if (id !== undefined) this.#state.lastEventId = id;
+          if (id !== undefined) this.#advance(id);
           throw new Error(`event ${id ?? '(no id)'} larger than ${max} bytes; skipped`);
         }
         buffer = rest;
         for (const e of events) {
           if (e.data.length > max) this.#state.lastError = `event ${e.id ?? '(no id)'} larger than ${max} bytes; skipped`;
           else if (e.event === 'receive') await this.#o.onEvent(e.data);
-          if (e.id !== null) this.#state.lastEventId = e.id;
+          if (e.id !== null) this.#advance(e.id);
           this.#state.handled++;
           progressed = true;
         }
