@@ -12,6 +12,18 @@ import { ConfigSchema } from '../../src/config/schema.ts';
 import { listening, ROOT, spawnProcess, tempDir } from './server-process.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Every path an install created under `prefix` (outside the release copy) with its mode, owner and link target. */
+function installedTree(prefix: string, owners: boolean): string[] {
+  return readdirSync(prefix, { recursive: true })
+    .map(String)
+    .filter((p) => !p.startsWith(`opt/edgeclaw/${VERSION}/`))
+    .sort()
+    .map((p) => {
+      const st = lstatSync(join(prefix, p));
+      return `${p} ${(st.mode & 0o7777).toString(8)}${owners ? ` ${st.uid}:${st.gid}` : ''}${st.isSymbolicLink() ? ` -> ${readlinkSync(join(prefix, p))}` : ''}`;
+    });
+}
 const TAG = `v${VERSION}`;
 const LINUX = `edgeclaw-${TAG}-linux-x64`;
 const WORKER = `edgeclaw-${TAG}-worker`;
@@ -174,15 +186,7 @@ describe('systemd unit and install.sh', () => {
   it('install.sh --dry-run --prefix lays out /opt, /var/lib and /etc idempotently and prints the root-only steps', () => {
     const prefix = join(work.path, 'root');
     const script = join(app(), 'systemd/install.sh');
-    const tree = () =>
-      readdirSync(prefix, { recursive: true })
-        .map(String)
-        .filter((p) => !p.startsWith(`opt/edgeclaw/${VERSION}/`))
-        .sort()
-        .map((p) => {
-          const st = lstatSync(join(prefix, p));
-          return `${p} ${(st.mode & 0o7777).toString(8)}${st.isSymbolicLink() ? ` -> ${readlinkSync(join(prefix, p))}` : ''}`;
-        });
+    const tree = () => installedTree(prefix, false);
     const first = spawnSync(script, ['--dry-run', '--prefix', prefix], { encoding: 'utf8' });
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain('would run: systemctl daemon-reload');
@@ -231,15 +235,7 @@ describe('install.sh for real (root)', () => {
     const script = join(app(), 'systemd/install.sh');
     expect(getent('passwd', user).status).not.toBe(0);
     const run = (...args: string[]) => spawnSync(script, ['--prefix', prefix, '--user', user, ...args], { encoding: 'utf8' });
-    const tree = () =>
-      readdirSync(prefix, { recursive: true })
-        .map(String)
-        .filter((p) => !p.startsWith(`opt/edgeclaw/${VERSION}/`))
-        .sort()
-        .map((p) => {
-          const st = lstatSync(join(prefix, p));
-          return `${p} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}${st.isSymbolicLink() ? ` -> ${readlinkSync(join(prefix, p))}` : ''}`;
-        });
+    const tree = () => installedTree(prefix, true);
 
     const first = run('--no-start');
     expect(first.status, first.stdout + first.stderr).toBe(0);

@@ -39,3 +39,19 @@ export async function openGateway(remote = '192.0.2.77'): Promise<FrameClient> {
 export async function operatorClient(token: string, scopes?: string[], remote?: string): Promise<FrameClient> {
   return connectOperator(await openGateway(remote), token, scopes);
 }
+
+/**
+ * One request frame over `POST /rpc` with the admin token; the response frame.
+ * @example const r = await rpcFrame('config.get', {})
+ */
+export async function rpcFrame(method: string, params: unknown, token = TEST_TOKEN) {
+  const res = await exports.default.fetch(
+    new Request('https://edgeclaw.test/rpc', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'req', id: '1', method, params }),
+    }),
+  );
+  // SAFETY: the tests read the payloads they expect and fail on any other shape.
+  return (await res.json()) as { ok: boolean; payload?: Record<string, any>; error?: { code: string; message: string; details?: Record<string, any> } };
+}

@@ -2,20 +2,10 @@
 // Node host keeps in its own file), the stored overlay keeps a `secret:` reference, config.get never shows
 // the value, and a reference to a secret that is not stored is refused naming the path.
 import { applyD1Migrations, env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_TOKEN } from '../contract/constants.ts';
+import { rpcFrame } from './contract-harness.ts';
 
-async function rpc(method: string, params: unknown) {
-  const res = await exports.default.fetch(
-    new Request('https://edgeclaw.test/rpc', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'req', id: '1', method, params }),
-    }),
-  );
-  return (await res.json()) as { ok: boolean; payload?: Record<string, any>; error?: { code: string; message: string; details?: Record<string, any> } };
-}
+const rpc = (method: string, params: unknown) => rpcFrame(method, params);
 
 beforeAll(async () => {
   await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);

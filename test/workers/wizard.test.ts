@@ -2,20 +2,10 @@
 // provider key in D1's secrets table and returns the other values to set with wrangler, and `status`
 // carries no memory block.
 import { applyD1Migrations, env } from 'cloudflare:test';
-import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_TOKEN } from '../contract/constants.ts';
+import { rpcFrame } from './contract-harness.ts';
 
-async function rpc(method: string, params: unknown) {
-  const res = await exports.default.fetch(
-    new Request('https://edgeclaw.test/rpc', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'req', id: '1', method, params }),
-    }),
-  );
-  return (await res.json()) as { ok: boolean; payload?: Record<string, any>; error?: { code: string; message: string } };
-}
+const rpc = (method: string, params: unknown) => rpcFrame(method, params);
 
 beforeAll(async () => {
   await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
