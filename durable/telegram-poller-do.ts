@@ -5,8 +5,9 @@
  * restarts and deploys. A thin shell over src/channels/telegram/poller-host.ts.
  *
  * In webhook mode it is the account's inbox (src/channels/telegram/inbox.ts): `accept` commits the raw
- * update (deduplicated by update_id) so the webhook can answer 200 at once, and the alarm hands the
- * pending updates to the sessions; a failed hand-off is retried by the object itself with a capped backoff.
+ * update (deduplicated by update_id) so the webhook can answer 200 at once, then starts handing pending
+ * updates to the sessions in the background. A safety alarm (armed once, not per update) drains what a
+ * crash or an eviction left behind; a failed hand-off is retried with a capped backoff.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env.ts';
@@ -29,6 +30,8 @@ const COUNTERS = 'counters';
 const INBOX_ACCOUNT = 'inboxAccount';
 /** Longest wait between two attempts to hand off a pending update that failed. */
 const INBOX_MAX_BACKOFF_MS = 30_000;
+/** The safety alarm after an accepted update: drains what a crash or an eviction left in the inbox. */
+const INBOX_SAFETY_MS = 5_000;
 
 export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
   #poller: TelegramPoller | null = null;
@@ -38,8 +41,10 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
   #inbox: TelegramInbox | null = null;
   #inboxAccount: string | null = null;
   #drainer: InboxDrainer | null = null;
-  /** True while the alarm drains the inbox; it re-reads the inbox before it stops, so `accept` need not arm. */
-  #draining = false;
+  /** The inbox drain in progress (at most one per object). */
+  #drainRun: Promise<number | null> | null = null;
+  /** A drain is scheduled to start. */
+  #kicked = false;
   /** Consecutive drains that ended with a failed hand-off (in memory: a restart only retries sooner). */
   #drainFailures = 0;
 
@@ -71,9 +76,43 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
    */
   async accept(accountId: string, updateId: number, body: string): Promise<InboxAcceptResult> {
     const inbox = await this.#inboxFor(accountId);
-    const result = inbox.accept(updateId, body, Date.now());
-    if (result.status === 'accepted' && !this.#draining) await this.#armNow();
+    const now = Date.now();
+    const result = inbox.accept(updateId, body, now);
+    if (result.status !== 'accepted') return result;
+    // Crash safety first (one alarm for a burst, not one per update), then the hand-off right away.
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + INBOX_SAFETY_MS);
+    this.#kick();
     return result;
+  }
+
+  /** Starts a background drain unless one runs (a running drain reads the inbox again before it stops). */
+  #kick(): void {
+    if (this.#drainRun || this.#kicked) return;
+    this.#kicked = true;
+    // On a timer: the acknowledgement goes out before the hand-off starts using the CPU.
+    const started = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
+      this.#kicked = false;
+      return this.#drain();
+    });
+    this.ctx.waitUntil(started.then((retryAt) => this.#wakeAt(retryAt)));
+  }
+
+  /** Runs one drain, or joins the one running. Resolves with when to retry a failed hand-off (null: none). */
+  #drain(): Promise<number | null> {
+    this.#drainRun ??= this.#drainInbox().then((retryAt) => {
+      this.#drainRun = null;
+      // An update accepted while the last round finished is picked up right away.
+      if (retryAt === null && (this.#inbox?.pendingCount() ?? 0) > 0) this.#kick();
+      return retryAt;
+    });
+    return this.#drainRun;
+  }
+
+  /** Arms the alarm for `at` unless an earlier one is set. */
+  async #wakeAt(at: number | null): Promise<void> {
+    if (at === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   /** Pending webhook updates of this account (accepted, not yet handed to a session). */
@@ -100,23 +139,15 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
     return accountId && findTelegramAccount(this.env, accountId) ? this.#inboxFor(accountId) : null;
   }
 
-  async #armNow(): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    const now = Date.now();
-    if (current === null || current > now) await this.ctx.storage.setAlarm(now);
-  }
-
   /**
    * Hands pending inbox updates to their sessions. Returns when to try again after a failed hand-off
-   * (null: nothing left). Never throws: a failure is retried here with a capped backoff.
+   * (null: nothing failed). Never throws: a failure is retried with a capped backoff.
    */
   async #drainInbox(): Promise<number | null> {
-    if (this.#draining) return null;
-    const inbox = await this.#inboxOrNull();
-    if (!inbox || inbox.pendingCount() === 0) return null;
-    this.#draining = true;
     let failed = 0;
     try {
+      const inbox = await this.#inboxOrNull();
+      if (!inbox || inbox.pendingCount() === 0) return null;
       if (!this.#drainer) {
         const { createInboxDrainer } = await import('../src/channels/telegram/poller-host.ts');
         this.#drainer = createInboxDrainer(this.env, this.#inboxAccount!, this.hostOptions());
@@ -127,13 +158,10 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
     } catch (err) {
       failed = 1;
       createLogger().warn('telegram inbox drain failed', { account: this.#inboxAccount, err: String(err) });
-    } finally {
-      this.#draining = false;
     }
     if (failed === 0) {
       this.#drainFailures = 0;
-      // An update accepted while the last round finished is picked up right away.
-      return inbox.pendingCount() > 0 ? Date.now() : null;
+      return null;
     }
     this.#drainFailures++;
     return Date.now() + Math.min(INBOX_MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.#drainFailures - 1, 6));
@@ -190,8 +218,11 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
 
   /** Drains the webhook inbox, then one poll step (polling accounts), then re-arms for what is left. */
   override async alarm(): Promise<void> {
-    const retryAt = await this.#drainInbox();
+    // Join a background drain, then drain what is left; whatever is still pending keeps an alarm.
+    if (this.#drainRun) await this.#drainRun;
+    const retryAt = await this.#drain();
     if (retryAt !== null) await this.ctx.storage.setAlarm(retryAt);
+    else if ((this.#inbox?.pendingCount() ?? 0) > 0) await this.#wakeAt(Date.now() + INBOX_SAFETY_MS);
     await this.#poll();
   }
 

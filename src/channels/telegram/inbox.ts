@@ -33,6 +33,9 @@ export class TelegramInbox {
   readonly #cap: number;
   /** Pending rows, counted once from storage and then kept in step (the cap check needs no query). */
   #pending: number | null = null;
+  /** Completions since the last prune, and when it ran (pruning runs now and then, not per update). */
+  #sincePrune = 0;
+  #prunedAt = 0;
 
   constructor(sql: SqlPort, cap: number = DEFAULT_INBOX_CAP) {
     this.#sql = sql;
@@ -70,10 +73,11 @@ export class TelegramInbox {
       .map((r) => ({ updateId: Number(r.update_id), body: r.body, attempts: Number(r.attempts) }));
   }
 
-  /** Marks an update handed off: its body is dropped, its id kept for deduplication. */
+  /** Marks a pending update (one `pending` returned) handed off: its body is dropped, its id kept for deduplication. */
   complete(updateId: number, now: number): void {
     this.#sql.exec(`UPDATE tg_inbox SET done_at = ?, body = '' WHERE update_id = ? AND done_at IS NULL`, now, updateId);
-    this.#pending = null;
+    if (this.#pending !== null) this.#pending = Math.max(0, this.#pending - 1);
+    this.#sincePrune++;
   }
 
   /** Counts a failed hand-off of an update (it stays pending). */
@@ -86,8 +90,18 @@ export class TelegramInbox {
     return Number(this.#sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM tg_inbox WHERE done_at IS NOT NULL`).one().n);
   }
 
+  /**
+   * Prunes when a tenth of `cap` ids were handed off since the last prune, or a minute passed: the dedupe
+   * memory stays under 1.1 × cap ids.
+   */
+  maybePrune(now: number): void {
+    if (this.#sincePrune >= Math.ceil(this.#cap / 10) || now - this.#prunedAt >= 60_000) this.prune(now);
+  }
+
   /** Forgets handed-off ids older than the TTL and beyond the newest `cap` (the dedupe memory is bounded too). */
   prune(now: number): void {
+    this.#sincePrune = 0;
+    this.#prunedAt = now;
     this.#sql.exec(
       `DELETE FROM tg_inbox WHERE done_at IS NOT NULL AND (done_at < ? OR update_id < (SELECT update_id FROM tg_inbox WHERE done_at IS NOT NULL ORDER BY update_id DESC LIMIT 1 OFFSET ?))`,
       now - INBOX_DONE_TTL_MS,
@@ -153,6 +167,6 @@ export async function drainInbox(inbox: TelegramInbox, handle: (row: InboxRow) =
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
   }
-  inbox.prune(now());
+  inbox.maybePrune(now());
   return { handled, failed };
 }

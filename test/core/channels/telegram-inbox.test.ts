@@ -49,6 +49,23 @@ describe('telegram inbox', () => {
     expect(inbox.pendingCount()).toBe(1);
   });
 
+  it('prunes now and then: after a tenth of cap hand-offs, or a minute', () => {
+    const inbox = setup(20);
+    inbox.prune(0);
+    for (let id = 1; id <= 23; id++) {
+      inbox.accept(id, body(id, 1), 0);
+      inbox.complete(id, 0);
+    }
+    inbox.maybePrune(1);
+    expect(inbox.doneCount()).toBe(20);
+    inbox.accept(24, body(24, 1), 0);
+    inbox.complete(24, 0);
+    inbox.maybePrune(2);
+    expect(inbox.doneCount()).toBe(21);
+    inbox.maybePrune(60_001);
+    expect(inbox.doneCount()).toBe(20);
+  });
+
   it('drains every chat in update_id order and leaves the inbox empty', async () => {
     const inbox = setup();
     for (const [id, chat] of [[5, 1], [3, 2], [4, 1], [1, 1], [2, 2]] as const) inbox.accept(id, body(id, chat), 0);
