@@ -9,7 +9,7 @@
 // 1); each figure is a ratio to the bare Hono route measured in the same round. PROF=1 writes CPU profiles
 // of the edgeclaw servers to $TMPDIR/edgeclaw-tgbench-prof (readable after `EDGECLAW_NO_MINIFY=1 npm run build`).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,16 @@ async function load(url, n, offset) {
 
 const pct = (a, p) => +a[Math.min(a.length - 1, Math.floor(a.length * p))].toFixed(2);
 
+/** CPU time (user + system, ms) a process used so far, from /proc (null elsewhere). */
+function cpuOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100) ticks
+  } catch {
+    return null;
+  }
+}
+
 /** The bare Hono route: latency (after a warm-up) and the time to acknowledge LOAD_N updates. */
 async function measureBare() {
   const base = await spawnServer('bench/baseline-server.mjs', {});
@@ -156,9 +166,10 @@ async function measureEdge(script) {
   const secs = await load(edge.url, LOAD_N, 50 + LAT_N);
   await waitReplies(before + LOAD_N, 'the load phase');
   const e2eSecs = (performance.now() - t0) / 1000;
+  const cpuMs = cpuOf(edge.child.pid);
   await stop(edge);
   rmSync(data, { recursive: true, force: true });
-  return { lat, secs, e2eSecs, dup: replies() - (50 + LAT_N + LOAD_N) };
+  return { lat, secs, e2eSecs, cpuMs, dup: replies() - (50 + LAT_N + LOAD_N) };
 }
 
 function report(label, e, b) {
@@ -166,6 +177,7 @@ function report(label, e, b) {
   console.log(`  ack latency  edgeclaw p50 ${pct(e.lat, 0.5)} ms, p99 ${pct(e.lat, 0.99)} ms | bare Hono p50 ${pct(b.lat, 0.5)} ms, p99 ${pct(b.lat, 0.99)} ms | ratio p50 ${(pct(e.lat, 0.5) / pct(b.lat, 0.5)).toFixed(1)}x, p99 ${(pct(e.lat, 0.99) / pct(b.lat, 0.99)).toFixed(1)}x (n=${LAT_N})`);
   console.log(`  acked        edgeclaw ${(LOAD_N / e.secs).toFixed(0)} updates/s | bare Hono ${(LOAD_N / b.secs).toFixed(0)} updates/s | ratio ${(b.secs / e.secs).toFixed(2)} (n=${LOAD_N})`);
   console.log(`  end to end   ${(LOAD_N / e.e2eSecs).toFixed(0)} replies/s delivered (webhook → session → agent → sendMessage), duplicates ${e.dup}`);
+  if (e.cpuMs !== null) console.log(`  server CPU   ${(e.cpuMs / (50 + LAT_N + LOAD_N)).toFixed(2)} ms per update, everything included (less sensitive to other load than the timings)`);
 }
 
 const baseline = baseBundle(process.env.BASE);
