@@ -115,5 +115,7 @@ describe('telegram webhook inbox (node)', () => {
     }, 'every update in its session');
     await new Promise((r) => setTimeout(r, 300));
     for (let c = 0; c < CHATS; c++) expect(await userKeys(1_000 + c)).toEqual(expected(c));
+    const res = await fetch(`${server.url}/telegram/default/status`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    expect(((await res.json()) as { status: { inboxPending: number } }).status.inboxPending).toBe(0);
   });
 });
