@@ -15,6 +15,8 @@ const CHATS = 8;
 const PER_CHAT = 15;
 const tg = createFakeTelegram();
 const token = tg.addBot(6161, 'inbox_bot');
+// A second bot with a tiny inbox and no configured username (its hand-off asks getMe first, which a test hangs).
+const smallToken = tg.addBot(6262, 'small_bot');
 const dir = tempDir();
 let served: ServedFake;
 let server: ServerProcess;
@@ -25,7 +27,8 @@ beforeAll(async () => {
   served = await serveOnPort0(tg.app);
   const config = join(dir.path, 'edgeclaw.json5');
   const account = { id: 'default', token, transport: 'webhook', webhookSecret: SECRET, apiRoot: served.url, dmPolicy: 'open', botUsername: 'inbox_bot' };
-  writeFileSync(config, JSON.stringify({ channels: { telegram: { accounts: [account] } } }));
+  const small = { id: 'small', token: smallToken, transport: 'webhook', webhookSecret: SECRET, apiRoot: served.url, dmPolicy: 'open', inboxCap: 2 };
+  writeFileSync(config, JSON.stringify({ channels: { telegram: { accounts: [account, small] } } }));
   env = { PORT: '0', EDGECLAW_DATA_DIR: join(dir.path, 'data'), EDGECLAW_GATEWAY_TOKEN: TEST_TOKEN, EDGECLAW_CONFIG: config };
   server = await spawnServer(env);
 });
@@ -37,15 +40,15 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-const post = (update: unknown) =>
-  fetch(`${server.url}/telegram/default/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
+const post = (update: unknown, account = 'default') =>
+  fetch(`${server.url}/telegram/${account}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(update) });
 
 /** Posts like Telegram: again and again until a 200 (across a crash); returns the body's status. */
-async function deliver(update: unknown): Promise<string> {
+async function deliver(update: unknown, account = 'default'): Promise<string> {
   for (;;) {
     if (restarting) await restarting;
     try {
-      const res = await post(update);
+      const res = await post(update, account);
       if (res.status === 200) return ((await res.json()) as { status: string }).status;
       await res.arrayBuffer();
     } catch {
@@ -56,8 +59,8 @@ async function deliver(update: unknown): Promise<string> {
 }
 
 /** The idempotency keys of the user turns a session recorded, oldest first. */
-async function userKeys(chat: number): Promise<string[]> {
-  const key = encodeURIComponent(`agent:main:telegram:default:direct:${chat}`);
+async function userKeys(chat: number, account = 'default'): Promise<string[]> {
+  const key = encodeURIComponent(`agent:main:telegram:${account}:direct:${chat}`);
   const res = await fetch(`${server.url}/sessions/${key}/history?limit=1000`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
   if (res.status !== 200) return [];
   const { history } = (await res.json()) as { history: { role: string; key: string | null }[] };
@@ -81,6 +84,22 @@ describe('telegram webhook inbox (node)', () => {
     await until(async () => (await userKeys(900)).length > 0, 'the hand-off');
     await new Promise((r) => setTimeout(r, 300));
     expect(await userKeys(900)).toEqual(['telegram:default:1000']);
+  });
+
+  it('answers 503 at the inbox cap while hand-offs are stuck, so Telegram retries, and loses nothing', async () => {
+    tg.cue('getMe', { kind: 'hang' });
+    expect(await deliver({ update_id: 5_001, ...dm(2_001, 'one') }, 'small')).toBe('accepted');
+    expect(await deliver({ update_id: 5_002, ...dm(2_001, 'two') }, 'small')).toBe('accepted');
+    const full = await post({ update_id: 5_003, ...dm(2_001, 'three') }, 'small');
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toBe('5');
+    expect(await full.json()).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: 'telegram inbox full (inboxCap 2); retry' } });
+    const status = await fetch(`${server.url}/telegram/small/status`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    expect(((await status.json()) as { status: { inboxPending: number } }).status.inboxPending).toBe(2);
+    tg.releaseAll();
+    expect(await deliver({ update_id: 5_003, ...dm(2_001, 'three') }, 'small')).toBe('accepted');
+    await until(async () => (await userKeys(2_001, 'small')).length >= 3, 'the three hand-offs');
+    expect(await userKeys(2_001, 'small')).toEqual(['telegram:small:5001', 'telegram:small:5002', 'telegram:small:5003']);
   });
 
   it('hands every acknowledged update to its session exactly once, in order, across a SIGKILL mid-burst', async () => {
