@@ -13,11 +13,10 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../src/env.ts';
 import { createLogger } from '../src/log.ts';
 import { findTelegramAccount } from '../src/channels/telegram/config.ts';
-import type { PollerHostOptions } from '../src/channels/telegram/poller-host.ts';
+import type { InboxDrainer, PollerHostOptions } from '../src/channels/telegram/poller-host.ts';
 import type { PollerStatus, TelegramPoller } from '../src/channels/telegram/polling.ts';
 import { applyDelta, emptyCounters, type TelegramCounterDelta, type TelegramCounters } from '../src/channels/telegram/status-counters.ts';
 import { drainInbox, TelegramInbox, type InboxAcceptResult } from '../src/channels/telegram/inbox.ts';
-import type { InboxDrainer } from '../src/channels/telegram/poller-host.ts';
 
 /** Storage keys (mirrors POLLER_KEYS in poller-host.ts, which loads grammY; kept here so status reads stay light). */
 const POLLER_KEYS = { account: 'account', offset: 'offset', status: 'status' } as const;
@@ -72,7 +71,8 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
 
   /**
    * Webhook inbox: commits the raw update of `accountId` once (`duplicate` when its update_id is known,
-   * `full` at the account's `inboxCap`) and makes sure the alarm will hand it to its session.
+   * `full` at the account's `inboxCap`), then hands it to its session in the background; the safety alarm
+   * covers a crash before that.
    */
   async accept(accountId: string, updateId: number, body: string): Promise<InboxAcceptResult> {
     const inbox = await this.#inboxFor(accountId);
@@ -153,7 +153,8 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
         this.#drainer = createInboxDrainer(this.env, this.#inboxAccount!, this.hostOptions());
       }
       const drainer = this.#drainer;
-      if (!drainer) return null;
+      // The account left the config: keep its updates and look again later (no spinning).
+      if (!drainer) return Date.now() + INBOX_MAX_BACKOFF_MS;
       failed = (await drainInbox(inbox, (row) => drainer.handle(row), (row) => drainer.chatOf(row))).failed;
     } catch (err) {
       failed = 1;

@@ -3,7 +3,7 @@
  * X-Telegram-Bot-Api-Secret-Token header in constant time (no secret configured = 401, unlike grammY's
  * webhookCallback which accepts everything then), validates the body, records the update durably and
  * only then answers 200. With the default wiring the record is one row in the account's inbox
- * (TelegramPollerDO, deduplicated by update_id; its alarm hands the update to the session afterwards);
+ * (TelegramPollerDO, deduplicated by update_id; the object hands the update to its session afterwards);
  * with injected ports (tests) the update is handed to the session before the 200 and short answers
  * (commands) are sent after it. `GET /:account/status` (admin) shows the account's mode and poller status.
  */
