@@ -68,9 +68,15 @@ function fail(code: Extract<ToolOutcome, { ok: false }>['error']['code'], messag
 
 /** JSON Schema for a tool's parameters (draft 2020-12 keyword set, `$schema` dropped: providers do not need it). */
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const hit = jsonSchemas.get(schema);
+  if (hit) return hit;
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  jsonSchemas.set(schema, rest);
   return rest;
 }
+
+/** Converted schemas by zod schema: tool schemas are module constants, converted once instead of every turn. */
+const jsonSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
 
 /**
  * Cuts text to at most `maxBytes` UTF-8 bytes (never inside a character) and says how much was dropped.

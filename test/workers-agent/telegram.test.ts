@@ -55,7 +55,14 @@ describe('telegram end to end on workerd (agent)', () => {
 
   it('answers the same update delivered three times with one reply', async () => {
     const u = dm(7002, 'once on workerd');
-    for (let i = 0; i < 3; i++) expect((await hook(u)).status).toBe(200);
+    const statuses: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await hook(u);
+      expect(res.status).toBe(200);
+      statuses.push(((await res.json()) as { status: string }).status);
+    }
+    // Acknowledged from the account's inbox (deduplicated by update_id), handed to the session afterwards.
+    expect(statuses).toEqual(['accepted', 'duplicate', 'duplicate']);
     await until(async () => ((await sentTo(7002)).length > 0 ? true : undefined), 'the reply');
     await sleep(1_000);
     expect((await sentTo(7002)).map((m) => m.text)).toEqual(['echo: once on workerd']);
@@ -103,9 +110,9 @@ describe('telegram end to end on workerd (agent)', () => {
     const status = await until(async () => {
       const res = await app('/telegram/default/status', { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
       const body = (await res.json()) as { status: { updates: number } & Record<string, unknown> };
-      return body.status.updates > 0 ? body.status : undefined;
-    }, 'the counted update');
-    expect(status).toMatchObject({ account: 'default', mode: 'webhook', offset: null, queueDepth: 0, webhook: { url: '', pendingUpdateCount: 0 } });
+      return body.status.updates > 0 && body.status.inboxPending === 0 ? body.status : undefined;
+    }, 'the counted and handed-off update');
+    expect(status).toMatchObject({ account: 'default', mode: 'webhook', offset: null, queueDepth: 0, inboxPending: 0, webhook: { url: '', pendingUpdateCount: 0 } });
     expect(status.lastUpdateAt).toEqual(expect.any(Number));
   });
 });

@@ -47,6 +47,8 @@ export const TelegramAccountSchema = z
     mediaMaxBytes: z.number().int().min(1024).max(20 * 1024 * 1024).default(5 * 1024 * 1024),
     /** Long-poll timeout of getUpdates (seconds). */
     pollTimeoutSeconds: z.number().int().min(0).max(50).default(25),
+    /** Webhook inbox: most updates accepted and not yet handed to a session (beyond it the webhook answers 503 and Telegram retries). */
+    inboxCap: z.number().int().min(1).max(1_000_000).default(10_000),
   })
   .superRefine((a, ctx) => {
     if ((a.transport ?? (a.webhookSecret ? 'webhook' : 'polling')) === 'webhook' && !a.webhookSecret) {

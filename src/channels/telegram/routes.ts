@@ -1,9 +1,11 @@
 /**
  * Telegram HTTP routes (mounted at `/telegram`): `POST /:account/webhook` checks the
  * X-Telegram-Bot-Api-Secret-Token header in constant time (no secret configured = 401, unlike grammY's
- * webhookCallback which accepts everything then), validates the body, hands the update to the session
- * durably and only then answers 200. Short answers (commands) are sent after the ack. `GET
- * /:account/status` (admin) shows the account's mode and poller status.
+ * webhookCallback which accepts everything then), validates the body, records the update durably and
+ * only then answers 200. With the default wiring the record is one row in the account's inbox
+ * (TelegramPollerDO, deduplicated by update_id; the object hands the update to its session afterwards);
+ * with injected ports (tests) the update is handed to the session before the 200 and short answers
+ * (commands) are sent after it. `GET /:account/status` (admin) shows the account's mode and poller status.
  */
 import { Hono, type Context } from 'hono';
 import { constantTimeEqual, requireAdmin } from '../../auth.ts';
@@ -83,6 +85,8 @@ const fail = (c: Context, status: 400 | 401 | 404 | 413 | 503, code: string, mes
 export function telegramRoutes(deps: TelegramRouteDeps = {}) {
   const app = new Hono<{ Bindings: TgEnv }>();
   const apiFor = (env: TgEnv, account: TelegramAccount) => createBotApi(account, deps.apiOptions?.(env) ?? {});
+  // Injected ports live in this isolate only; the inbox's drainer (another object) could not use them.
+  const viaInbox = !deps.sink && !deps.control && !deps.apiOptions;
 
   app.post('/:account/webhook', async (c) => {
     const account = findTelegramAccount(c.env, c.req.param('account'));
@@ -105,6 +109,25 @@ export function telegramRoutes(deps: TelegramRouteDeps = {}) {
     const parsed = TelegramUpdateSchema.safeParse(body);
     if (!parsed.success) return fail(c, 400, 'INVALID_REQUEST', `invalid update: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
     const log = createLogger(c.env.EDGECLAW_LOG_LEVEL === 'debug' ? 'debug' : 'info', { channel: 'telegram', account: account.id });
+    const inbox = viaInbox ? c.env.TELEGRAM_POLLERS : undefined;
+    if (inbox) {
+      let accepted;
+      try {
+        // The raw body (already validated) is what is stored: no re-serialisation on the ack path.
+        accepted = await inbox.getByName(account.id).accept(account.id, parsed.data.update_id, raw);
+      } catch (err) {
+        log.error('telegram update not recorded', { err, updateId: parsed.data.update_id });
+        return fail(c, 503, 'UNAVAILABLE', 'update not recorded; retry');
+      }
+      if (accepted.status === 'full') {
+        log.warn('telegram inbox full; Telegram will retry', { updateId: parsed.data.update_id, cap: accepted.cap });
+        c.header('retry-after', '5');
+        return fail(c, 503, 'UNAVAILABLE', `telegram inbox full (inboxCap ${accepted.cap}); retry`);
+      }
+      afterResponse(c, recordTelegramEvent(c.env, account.id, 'update'));
+      c.header('x-edgeclaw-delivery', 'durable');
+      return c.json({ ok: true, status: accepted.status });
+    }
     const api = apiFor(c.env, account);
     let outcome;
     try {

@@ -21,6 +21,8 @@ export interface TelegramAccountStatus {
   lastError: { at: number; message: string; source: string } | null;
   /** Updates waiting at Telegram (webhook: pending_update_count) or fetched but not yet handed off (polling). */
   queueDepth: number | null;
+  /** Webhook: updates acknowledged and not yet handed to their sessions (the account's inbox); null when polling. */
+  inboxPending: number | null;
   /** Polling offset (null in webhook mode). */
   offset: number | null;
   conflict: PollerStatus['conflict'];
@@ -45,6 +47,7 @@ export async function telegramStatus(env: Env, accountId: string, opts: { probe?
   const stub = env.TELEGRAM_POLLERS?.getByName(account.id);
   const counters = stub ? await stub.counters() : emptyCounters();
   const poller = account.transport === 'polling' && stub ? await stub.status() : null;
+  const inboxPending = account.transport === 'webhook' && stub ? await stub.inboxPending() : null;
   let webhook: TelegramAccountStatus['webhook'] = null;
   let probeError: TelegramAccountStatus['lastError'] = null;
   if (account.transport === 'webhook' && opts.probe !== false) {
@@ -73,6 +76,7 @@ export async function telegramStatus(env: Env, accountId: string, opts: { probe?
       probeError,
     ),
     queueDepth: webhook ? webhook.pendingUpdateCount : poller ? (poller.pending ?? 0) : null,
+    inboxPending,
     offset: poller ? poller.offset : null,
     conflict: poller?.conflict ?? null,
     updates: counters.updates + (poller?.updatesHandled ?? 0),
