@@ -4,10 +4,6 @@
  */
 import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GatewayDO } from '../durable/gateway-do.ts';
-import { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
-import { LimiterDO } from '../durable/limiter-do.ts';
-import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
 import type { LogTail } from '../src/logs.ts';
 import type { ChannelHost } from '../src/channels/channel-driver.ts';
@@ -98,10 +94,11 @@ export function createBindings(
     ...(deps.configFile ? { CONFIG_FILE: deps.configFile } : {}),
     ...(deps.channelHost ? { CHANNEL_HOST: deps.channelHost } : {}),
   };
-  env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
-  env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);
-  env.GATEWAY = deps.host.namespace('GATEWAY', GatewayDO, () => env);
-  env.TELEGRAM_POLLERS = deps.host.namespace('TELEGRAM_POLLERS', TelegramPollerDO, () => env);
+  // Each class (and what only it uses: the gateway protocol, the pollers) is imported on its namespace's first event.
+  env.SESSIONS = deps.host.lazyNamespace('SESSIONS', () => import('../durable/session-do.ts').then((m) => m.SessionDO), () => env);
+  env.LIMITER = deps.host.lazyNamespace('LIMITER', () => import('../durable/limiter-do.ts').then((m) => m.LimiterDO), () => env);
+  env.GATEWAY = deps.host.lazyNamespace('GATEWAY', () => import('../durable/gateway-do.ts').then((m) => m.GatewayDO), () => env);
+  env.TELEGRAM_POLLERS = deps.host.lazyNamespace('TELEGRAM_POLLERS', () => import('../durable/telegram-poller-do.ts').then((m) => m.TelegramPollerDO), () => env);
   // SAFETY: DB is D1-compatible (node-adapter/d1.ts) and SESSIONS offers getByName/idFromName/get with
   // stubs exposing SessionDO's methods; the contract suite runs the same checks on both hosts.
   return Object.freeze(env) as unknown as Env;

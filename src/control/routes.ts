@@ -7,6 +7,8 @@ import type { Env } from '../env.ts';
 import { CONTROL_JS } from './client.ts';
 import { CONTROL_CSS, CONTROL_HTML } from './page.ts';
 
+export { prefersHtml } from './prefers-html.ts';
+
 /** Same-origin script, style and WebSocket only; no inline code, framing or form posts (CSP3: 'self' covers ws:). */
 export const CONTROL_CSP = ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "img-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"].join('; ');
 
@@ -21,18 +23,6 @@ const HEADERS = {
 
 function respond(body: string, type: string): Response {
   return new Response(body, { headers: { 'content-type': type, ...HEADERS } });
-}
-
-/** Whether an Accept header prefers HTML over JSON (browsers navigating; curl's `*\/*` gets JSON). */
-export function prefersHtml(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const q = (type: string) => {
-    const part = accept.split(',').map((s) => s.trim()).find((s) => s.split(';')[0]!.trim().toLowerCase() === type);
-    if (!part) return 0;
-    const m = /;\s*q=([0-9.]+)/.exec(part);
-    return m ? Number(m[1]) : 1;
-  };
-  return q('text/html') > 0 && q('text/html') >= q('application/json');
 }
 
 /** The control page document. */
