@@ -12,14 +12,12 @@ import { settingsOf } from './config/settings.ts';
 import { createLogger } from './log.ts';
 import { SessionKeySchema } from './sessions/session-key.ts';
 import { pendingMigrations } from './storage/migrations.ts';
-import { listSessions } from './storage/repos/sessions.ts';
 import { DropPolicySchema, QueueModeSchema } from './scheduler/types.ts';
 import { isHistoryCursor, MAX_HISTORY_PAGE } from './scheduler/session-history.ts';
 import { gatewayRoutes } from './gateway/http.ts';
 import { METRICS_CONTENT_TYPE, recordHttp, renderMetrics } from './metrics.ts';
 import { mountLazy, notFoundJson } from './lazy-routes.ts';
-import { CHANNEL_DRIVERS } from './channels/registry.ts';
-import { guardChannelRoutes } from './channels/account-state.ts';
+import { CHANNEL_IDS } from './channels/ids.ts';
 import { rejectionError } from './scheduler/rejection.ts';
 
 /** A readiness check: resolves to null when fine, or to the reason it is not ready. */
@@ -165,6 +163,7 @@ export function createApp(options: AppOptions = {}) {
 
   sessions.get('/', async (c) => {
     const limit = parseOr(LimitQuery, c.req.query('limit'), 'query');
+    const { listSessions } = await import('./storage/repos/sessions.ts');
     return c.json({ ok: true, sessions: await listSessions(c.env.DB, limit) });
   });
 
@@ -219,11 +218,16 @@ export function createApp(options: AppOptions = {}) {
   });
 
   app.route('/sessions', sessions);
-  // Channel drivers (the registry's table) load on their first request (an idle gateway does not carry
-  // grammY and friends); each sits behind the account guard (logged-out accounts answer 503).
-  for (const driver of CHANNEL_DRIVERS) {
-    const routes = driver.routes;
-    if (routes) mountLazy(app, `/${driver.id}`, () => routes().then((r) => guardChannelRoutes(driver, r)));
+  // Channel drivers (the registry's table and each driver) load on the first request under `/<id>` (an idle
+  // gateway carries neither the drivers nor grammY and friends); each sits behind the account guard
+  // (logged-out accounts answer 503). A driver without routes (Signal) answers every path with the 404.
+  for (const id of CHANNEL_IDS) {
+    mountLazy(app, `/${id}`, async () => {
+      const [{ channelDriver }, { guardChannelRoutes }] = await Promise.all([import('./channels/registry.ts'), import('./channels/account-state.ts')]);
+      const driver = channelDriver(id);
+      const routes = driver?.routes ? await driver.routes() : null;
+      return driver && routes ? guardChannelRoutes(driver, routes) : new Hono<{ Bindings: Env }>();
+    });
   }
   mountLazy(app, '/chat', () => import('./webchat/routes.ts').then((m) => m.webchatRoutes()));
   app.route('/', gatewayRoutes());
