@@ -8,7 +8,7 @@ import type { Env } from '../src/env.ts';
 import type { LogTail } from '../src/logs.ts';
 import type { ChannelHost } from '../src/channels/channel-driver.ts';
 import type { SetupHost } from '../src/wizard/steps.ts';
-import { createNodeTools } from './tools/index.ts';
+import type { ToolDefinition } from '../src/tools/types.ts';
 import { createHostMetrics, type NodeHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
@@ -67,6 +67,22 @@ function policyFiles(processEnv: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+/**
+ * `env.TOOLS` on Node: the workspace tools (exec, files, web_fetch), imported and created on first use and
+ * then shared by every caller (a failed import is retried by the next one).
+ */
+function lazyTools(workspace: string): () => Promise<readonly ToolDefinition[]> {
+  let tools: Promise<readonly ToolDefinition[]> | null = null;
+  return () =>
+    (tools ??= import('./tools/index.ts').then(
+      (m) => m.createNodeTools(workspace),
+      (err: unknown) => {
+        tools = null;
+        throw err;
+      },
+    ));
+}
+
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
@@ -87,7 +103,7 @@ export function createBindings(
     EDGECLAW_SIGNAL: JSON.stringify(config.channels.signal),
     CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
     HOST_METRICS: deps.hostMetrics ?? createHostMetrics({ memorySampleSecs: config.runtime.memorySampleSecs }),
-    ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
+    ...(deps.workspace ? { TOOLS: lazyTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
     ...(deps.setup ? { SETUP: deps.setup } : {}),
     ...(deps.integrity ? { HOST_INTEGRITY: deps.integrity } : {}),

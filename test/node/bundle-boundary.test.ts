@@ -1,8 +1,8 @@
 // The lazy boundary of the Node bundle, read from esbuild's metafile (no timing): what `npm start` evaluates
 // before the server answers is the entry's static import closure. Features an idle gateway does not use
-// (channel drivers, the gateway protocol, bridge, Defender engine, agent, cron, wizard, OAuth flow, drizzle)
-// must stay behind dynamic imports, and the closure must stay in few chunks (each chunk is a module Node
-// resolves at start; ~45 of them made its path code hot enough for TurboFan, ~5 MB of idle RSS).
+// (channel drivers, the gateway protocol, bridge, Defender engine, agent, tools, cron, wizard, OAuth flow,
+// drizzle) must stay behind dynamic imports, and the closure must stay in few chunks (each chunk is a module
+// Node resolves at start; ~45 of them made its path code hot enough for TurboFan, ~5 MB of idle RSS).
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildNodeBundle, staticChunks } from '../../scripts/node-bundle.mjs';
@@ -28,6 +28,8 @@ const LAZY: readonly RegExp[] = [
   /^src\/control\/(routes|client|page)\.ts$/,
   /^src\/webchat\//,
   /^src\/storage\/repos\//,
+  /^node-adapter\/tools\//,
+  /^src\/tools\/(web-fetch|ssrf|host)\.ts$/,
 ];
 
 /** The built-in locale kept from zod's table (the others are swapped out by the build). */
