@@ -126,7 +126,9 @@ function coreImports(lazy, barrel) {
 export async function buildNodeBundle({ root, outdir, sourceHash, minify = true }) {
   const base = { ...baseOptions(root, { outdir, sourceHash, minify }), plugins: [englishOnlyZod] };
   const serverOptions = { ...base, entryPoints: { server: join(root, SERVER_ENTRY) } };
-  const probe = await build(serverOptions);
+  // The probe only needs the metafile (the import graph): no minifying, no maps. The CLI builds alongside.
+  const cliBuild = build({ ...base, entryPoints: { cli: join(root, 'node-adapter/cli/index.ts') } });
+  const probe = await build({ ...serverOptions, minify: false, sourcemap: false, legalComments: 'none' });
   const { core, lazy } = staticClosure(probe.metafile, SERVER_ENTRY);
   const barrel = [...core]
     // Packages are left to their own users: most declare `sideEffects: false`, which makes a bare import a no-op.
@@ -135,7 +137,7 @@ export async function buildNodeBundle({ root, outdir, sourceHash, minify = true 
     .join('\n');
   const lazyAbs = new Set([...lazy].filter((p) => !p.includes(':')).map((p) => resolve(root, p)));
   const server = await build({ ...serverOptions, plugins: [englishOnlyZod, coreImports(lazyAbs, barrel)] });
-  const cli = await build({ ...base, entryPoints: { cli: join(root, 'node-adapter/cli/index.ts') } });
+  const cli = await cliBuild;
   // Both builds name chunks by content hash, so a chunk they share is the same file.
   const byPath = new Map();
   for (const file of [...server.outputFiles, ...cli.outputFiles]) byPath.set(file.path, file);
