@@ -135,7 +135,8 @@ export async function buildNodeBundle({ root, outdir, sourceHash, minify = true 
     .filter((p) => p !== SERVER_ENTRY && !p.includes(':') && !p.startsWith('node_modules/'))
     .map((p) => `import ${JSON.stringify(resolve(root, p))};`)
     .join('\n');
-  const lazyAbs = new Set([...lazy].filter((p) => !p.includes(':')).map((p) => resolve(root, p)));
+  // Only our own modules get the import (a package's file may be CommonJS, where an import statement does not belong).
+  const lazyAbs = new Set([...lazy].filter((p) => !p.includes(':') && !p.startsWith('node_modules/')).map((p) => resolve(root, p)));
   const server = await build({ ...serverOptions, plugins: [englishOnlyZod, coreImports(lazyAbs, barrel)] });
   const cli = await cliBuild;
   // Both builds name chunks by content hash, so a chunk they share is the same file.
