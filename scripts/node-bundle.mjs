@@ -1,8 +1,9 @@
 // How the Node bundle (dist/node) is built, shared by scripts/build.mjs and the test that guards its lazy
-// boundary (test/node/bundle-boundary.test.ts). Two esbuild builds write into one directory:
+// boundary (test/node/bundle-boundary.test.ts). Two builds write into one directory:
 //
 // - the server (`server.mjs`): code-split, so parts loaded on demand (agent runtime, channel drivers, the
-//   gateway protocol, Durable Object classes other than the one /readyz pings) stay out of an idle server.
+//   gateway protocol, the Durable Object classes: SessionDO loads with the first /readyz) stay out of an
+//   idle server.
 //   Built twice: the first pass finds the entry's static import closure (the "core", evaluated at start
 //   anyway) and every dynamic-import target outside it; the second pass makes each such target import the
 //   whole core. Every lazy chunk then needs the same core, so esbuild keeps the core in a handful of chunks
