@@ -16,6 +16,9 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
     targets: { type: 'string' }, // comma list: baseline,edgeclaw,source
+    // Another build of the server (e.g. main's bundle built with `node scripts/build.mjs node --outdir DIR`),
+    // benched as target "compare" in the same rounds: before/after on a shared, noisy machine.
+    compare: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -38,12 +41,17 @@ const ALL_TARGETS = [
   },
 ];
 
+if (opts.compare) {
+  const entry = resolve(opts.compare.endsWith('.mjs') ? opts.compare : join(opts.compare, 'server.mjs'));
+  ALL_TARGETS.push({ name: 'compare', entry, args: [entry], ready: '/readyz' });
+}
+
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const wanted = opts.targets?.split(',').map((s) => s.trim());
 const targets = [];
 for (const t of ALL_TARGETS) {
-  if (wanted ? !wanted.includes(t.name) : t.optIn) continue;
-  if (!existsSync(join(root, t.entry))) log(`note: skipping ${t.name}: ${t.entry} not found`);
+  if (wanted ? !wanted.includes(t.name) && t.name !== 'compare' : t.optIn) continue;
+  if (!existsSync(resolve(root, t.entry))) log(`note: skipping ${t.name}: ${t.entry} not found`);
   else targets.push(t);
 }
 if (!targets.length) {

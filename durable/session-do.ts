@@ -13,10 +13,12 @@ import { SessionDriver, type LimiterPort, type QueueBoundPort, type SessionSnaps
 import { SessionQueue, type HistoryEntry, type HistoryPage, type QueueLimits } from '../src/scheduler/session-queue.ts';
 import type { TurnRunner } from '../src/scheduler/turn-runner.ts';
 import type { DroppedItem, EnqueueInput, EnqueueResult, SessionOverrides } from '../src/scheduler/types.ts';
-import { deleteSessionIndex, recordSessionIndex } from '../src/storage/repos/sessions.ts';
 import { ReplyLedger } from '../src/channels/reply-ledger.ts';
 
 export type { SessionSnapshot } from '../src/scheduler/session-driver.ts';
+
+/** The registry's session index (drizzle): imported on first use, so a session object that only answers pings does not load it. */
+const sessionIndex = () => import('../src/storage/repos/sessions.ts');
 
 /** How long a concurrency lease lasts without renewal (a holder that died frees its slot by then). */
 const LEASE_TTL_MS = 60_000;
@@ -220,7 +222,7 @@ export class SessionDO extends DurableObject<Env> {
     await this.#prepare();
     const aborted = this.#driver.abort();
     const { archived } = this.#driver.reset();
-    await deleteSessionIndex(this.env.DB, sessionKey);
+    await (await sessionIndex()).deleteSessionIndex(this.env.DB, sessionKey);
     return { archived, aborted: aborted.aborted.length + (aborted.activeAborted ? 1 : 0) };
   }
 
@@ -262,8 +264,9 @@ export class SessionDO extends DurableObject<Env> {
     const key = this.#queue.sessionKey();
     if (!key) return;
     const status = this.#queue.status();
+    const now = Date.now();
     this.ctx.waitUntil(
-      recordSessionIndex(this.env.DB, key, status, Date.now()).catch((err: unknown) => {
+      sessionIndex().then(({ recordSessionIndex }) => recordSessionIndex(this.env.DB, key, status, now)).catch((err: unknown) => {
         createLogger(settingsOf(this.env).logLevel).warn('session index update failed', { err });
       }),
     );

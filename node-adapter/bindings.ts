@@ -4,15 +4,11 @@
  */
 import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GatewayDO } from '../durable/gateway-do.ts';
-import { TelegramPollerDO } from '../durable/telegram-poller-do.ts';
-import { LimiterDO } from '../durable/limiter-do.ts';
-import { SessionDO } from '../durable/session-do.ts';
 import type { Env } from '../src/env.ts';
 import type { LogTail } from '../src/logs.ts';
 import type { ChannelHost } from '../src/channels/channel-driver.ts';
 import type { SetupHost } from '../src/wizard/steps.ts';
-import { createNodeTools } from './tools/index.ts';
+import type { ToolDefinition } from '../src/tools/types.ts';
 import { createHostMetrics, type NodeHostMetrics } from './host-metrics.ts';
 import { ENV_OVERRIDES, type Config } from '../src/config/schema.ts';
 import type { DurableObjectHost } from './do-host.ts';
@@ -71,6 +67,22 @@ function policyFiles(processEnv: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+/**
+ * `env.TOOLS` on Node: the workspace tools (exec, files, web_fetch), imported and created on first use and
+ * then shared by every caller (a failed import is retried by the next one).
+ */
+function lazyTools(workspace: string): () => Promise<readonly ToolDefinition[]> {
+  let tools: Promise<readonly ToolDefinition[]> | null = null;
+  return () =>
+    (tools ??= import('./tools/index.ts').then(
+      (m) => m.createNodeTools(workspace),
+      (err: unknown) => {
+        tools = null;
+        throw err;
+      },
+    ));
+}
+
 /** Builds the Env the app and the durable objects see on Node. */
 export function createBindings(
   config: Config,
@@ -91,17 +103,18 @@ export function createBindings(
     EDGECLAW_SIGNAL: JSON.stringify(config.channels.signal),
     CAPABILITIES: { exec: true, localFiles: true, host: 'node' },
     HOST_METRICS: deps.hostMetrics ?? createHostMetrics({ memorySampleSecs: config.runtime.memorySampleSecs }),
-    ...(deps.workspace ? { TOOLS: createNodeTools(deps.workspace) } : {}),
+    ...(deps.workspace ? { TOOLS: lazyTools(deps.workspace) } : {}),
     ...(deps.logs ? { LOGS: deps.logs } : {}),
     ...(deps.setup ? { SETUP: deps.setup } : {}),
     ...(deps.integrity ? { HOST_INTEGRITY: deps.integrity } : {}),
     ...(deps.configFile ? { CONFIG_FILE: deps.configFile } : {}),
     ...(deps.channelHost ? { CHANNEL_HOST: deps.channelHost } : {}),
   };
-  env.SESSIONS = deps.host.namespace('SESSIONS', SessionDO, () => env);
-  env.LIMITER = deps.host.namespace('LIMITER', LimiterDO, () => env);
-  env.GATEWAY = deps.host.namespace('GATEWAY', GatewayDO, () => env);
-  env.TELEGRAM_POLLERS = deps.host.namespace('TELEGRAM_POLLERS', TelegramPollerDO, () => env);
+  // Each class (and what only it uses: the gateway protocol, the pollers) is imported on its namespace's first event.
+  env.SESSIONS = deps.host.lazyNamespace('SESSIONS', () => import('../durable/session-do.ts').then((m) => m.SessionDO), () => env);
+  env.LIMITER = deps.host.lazyNamespace('LIMITER', () => import('../durable/limiter-do.ts').then((m) => m.LimiterDO), () => env);
+  env.GATEWAY = deps.host.lazyNamespace('GATEWAY', () => import('../durable/gateway-do.ts').then((m) => m.GatewayDO), () => env);
+  env.TELEGRAM_POLLERS = deps.host.lazyNamespace('TELEGRAM_POLLERS', () => import('../durable/telegram-poller-do.ts').then((m) => m.TelegramPollerDO), () => env);
   // SAFETY: DB is D1-compatible (node-adapter/d1.ts) and SESSIONS offers getByName/idFromName/get with
   // stubs exposing SessionDO's methods; the contract suite runs the same checks on both hosts.
   return Object.freeze(env) as unknown as Env;

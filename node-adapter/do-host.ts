@@ -18,6 +18,8 @@ import type { WebSocket as WsSocket } from 'ws';
 
 /** A Durable Object class as the host constructs it. */
 export type DurableObjectClass = new (ctx: never, env: never) => object;
+/** Imports a Durable Object class on first use (a dynamic `import()`), so an unused class costs no memory. */
+export type DurableObjectLoader<T extends object = object> = () => Promise<new (ctx: never, env: never) => T>;
 
 /** Alarm retry policy, as workerd: up to 6 retries with exponential backoff from 2 s. */
 const ALARM_MAX_RETRIES = 6;
@@ -141,7 +143,11 @@ interface Resident {
 }
 
 interface NamespaceEntry {
-  readonly cls: DurableObjectClass;
+  /** The class; null until a lazy namespace's loader has resolved and a caller has picked it up. */
+  cls: DurableObjectClass | null;
+  readonly load: DurableObjectLoader | null;
+  /** The loader's promise while (or once) it runs; reset when it fails, so the next event retries. */
+  loading: Promise<DurableObjectClass> | null;
   readonly env: () => object;
 }
 
@@ -171,10 +177,42 @@ export class DurableObjectHost {
 
   /** Registers a class under its binding name; `env` is read lazily (bindings refer to namespaces). */
   namespace<T extends object>(binding: string, cls: new (ctx: never, env: never) => T, env: () => object): NodeDurableObjectNamespace<T> {
+    return this.#register(binding, { cls, load: null, loading: null, env });
+  }
+
+  /**
+   * Like `namespace`, but the class is imported on the namespace's first event (call, fetch, socket or
+   * alarm), so the code of an object nobody uses is never loaded. Events that arrive while it loads are
+   * still delivered in arrival order.
+   * @example env.GATEWAY = host.lazyNamespace('GATEWAY', () => import('../durable/gateway-do.ts').then((m) => m.GatewayDO), () => env)
+   */
+  lazyNamespace<T extends object>(binding: string, load: DurableObjectLoader<T>, env: () => object): NodeDurableObjectNamespace<T> {
+    return this.#register(binding, { cls: null, load, loading: null, env });
+  }
+
+  #register<T extends object>(binding: string, entry: NamespaceEntry): NodeDurableObjectNamespace<T> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(binding)) throw new Error(`invalid binding name: ${binding}`);
     mkdirSync(join(this.#opts.dataDir, 'do', binding), { recursive: true, mode: 0o700 });
-    this.#namespaces.set(binding, { cls, env });
+    this.#namespaces.set(binding, entry);
     return new NodeDurableObjectNamespace<T>(this, binding);
+  }
+
+  /**
+   * Runs `fn` once the namespace's class is at hand: right away (synchronously, as for an eager namespace)
+   * when it is, else in the loader's continuation. `fn` opens the object and enqueues its event in the same
+   * microtask that makes the class visible, so events keep their arrival order across the first load.
+   */
+  #withClass<T>(binding: string, fn: () => Promise<T>): Promise<T> {
+    const ns = this.#namespaces.get(binding);
+    if (!ns || ns.cls || !ns.load) return fn();
+    const loading = (ns.loading ??= ns.load().catch((err: unknown) => {
+      ns.loading = null;
+      throw err;
+    }));
+    return loading.then((cls) => {
+      ns.cls ??= cls;
+      return fn();
+    });
   }
 
   /** Starts firing persisted alarms (overdue ones fire immediately). Call once bindings are complete. */
@@ -197,13 +235,15 @@ export class DurableObjectHost {
   }
 
   /** Delivers an RPC call to an object (arguments and results are structured-cloned, as across isolates). */
-  async call(binding: string, id: NodeDurableObjectId, method: string, args: unknown[]): Promise<unknown> {
-    const r = this.#open(binding, id);
-    const fn = r.instance[method];
-    if (RESERVED.has(method) || typeof fn !== 'function') {
-      throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
-    }
-    return this.#event(r, async () => structuredClone(await fn.apply(r.instance, structuredClone(args))));
+  call(binding: string, id: NodeDurableObjectId, method: string, args: unknown[]): Promise<unknown> {
+    return this.#withClass(binding, async () => {
+      const r = this.#open(binding, id);
+      const fn = r.instance[method];
+      if (RESERVED.has(method) || typeof fn !== 'function') {
+        throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+      }
+      return this.#event(r, async () => structuredClone(await fn.apply(r.instance, structuredClone(args))));
+    });
   }
 
   /**
@@ -211,6 +251,18 @@ export class DurableObjectHost {
    * calls `ctx.acceptWebSocket`. The socket is passed as is (not cloned).
    */
   async acceptWebSocket(binding: string, name: string, ws: WsSocket, method: string, ...args: unknown[]): Promise<void> {
+    const ns = this.#namespaces.get(binding);
+    if (!ns?.load || ns.cls) return this.#accept(binding, name, ws, method, args);
+    // Frames the client sends while the class loads wait in the socket (paused) until the object took it.
+    ws.pause();
+    try {
+      await this.#withClass(binding, () => this.#accept(binding, name, ws, method, args));
+    } finally {
+      ws.resume();
+    }
+  }
+
+  async #accept(binding: string, name: string, ws: WsSocket, method: string, args: unknown[]): Promise<void> {
     const ns = new NodeDurableObjectNamespace(this, binding);
     const r = this.#open(binding, ns.idFromName(name));
     const fn = r.instance[method];
@@ -220,11 +272,13 @@ export class DurableObjectHost {
   }
 
   /** Delivers a fetch event. */
-  async fetch(binding: string, id: NodeDurableObjectId, request: Request): Promise<Response> {
-    const r = this.#open(binding, id);
-    const fetchFn = r.instance.fetch;
-    if (typeof fetchFn !== 'function') throw new TypeError('Handler does not export a fetch() function.');
-    return this.#event(r, () => fetchFn.call(r.instance, request) as Promise<Response>);
+  fetch(binding: string, id: NodeDurableObjectId, request: Request): Promise<Response> {
+    return this.#withClass(binding, async () => {
+      const r = this.#open(binding, id);
+      const fetchFn = r.instance.fetch;
+      if (typeof fetchFn !== 'function') throw new TypeError('Handler does not export a fetch() function.');
+      return this.#event(r, () => fetchFn.call(r.instance, request) as Promise<Response>);
+    });
   }
 
   /** Stops alarms, waits for in-flight events and waitUntil work (up to `timeoutMs`), then closes every file. */
@@ -272,6 +326,8 @@ export class DurableObjectHost {
     if (existing) return existing;
     const ns = this.#namespaces.get(binding);
     if (!ns) throw new Error(`no Durable Object namespace bound as ${binding}`);
+    const cls = ns.cls;
+    if (!cls) throw new Error(`Durable Object class of ${binding} is not loaded yet`);
     this.#opts.log.debug('opening durable object', { key, resident: this.#resident.size });
     const db = openDatabase(join(this.#opts.dataDir, 'do', binding, `${id.toString()}.sqlite`), { cacheKiB: 256 });
     const gate = new InputGate();
@@ -307,7 +363,7 @@ export class DurableObjectHost {
     let instance: Record<string, unknown>;
     try {
       // SAFETY: the class is a DurableObject subclass; ctx carries every member durable/ code uses.
-      instance = new (ns.cls as unknown as new (ctx: unknown, env: unknown) => Record<string, unknown>)(state, ns.env());
+      instance = new (cls as unknown as new (ctx: unknown, env: unknown) => Record<string, unknown>)(state, ns.env());
     } catch (err) {
       db.close();
       throw err;
@@ -319,8 +375,12 @@ export class DurableObjectHost {
     return r;
   }
 
-  async #runAlarm(binding: string, hex: string): Promise<void> {
-    if (this.#closing || !this.#namespaces.has(binding)) return;
+  #runAlarm(binding: string, hex: string): Promise<void> {
+    if (this.#closing || !this.#namespaces.has(binding)) return Promise.resolve();
+    return this.#withClass(binding, () => (this.#closing ? Promise.resolve() : this.#fireAlarm(binding, hex)));
+  }
+
+  async #fireAlarm(binding: string, hex: string): Promise<void> {
     const r = this.#open(binding, new NodeDurableObjectId(hex));
     const time = r.storage.alarmRecord();
     if (time === null) return this.#alarms.clear(binding, hex);

@@ -12,7 +12,6 @@ import { checkIntegrity, type FileHashes } from '../src/defender/host-guard.ts';
 import type { Reason } from '../src/defender/types.ts';
 import type { Env } from '../src/env.ts';
 import type { Logger } from '../src/log.ts';
-import { recordDecision } from '../src/storage/repos/audit.ts';
 
 /** Most files watched; the rest of a longer list is refused at start. */
 export const MAX_FILES = 64;
@@ -92,7 +91,10 @@ export function startIntegrityMonitor(paths: readonly string[], intervalSecs: nu
       const e = env();
       const payload = { kind: 'file', decision: 'review', score: r.weight, reasons: [`${r.guard}:${r.rule}`], detail: r.detail, ts: Date.now() };
       await Promise.all([
-        recordDecision(e.DB, { kind: 'file', decision: 'review', score: r.weight, reasons: payload.reasons, ...(r.detail ? { excerpt: r.detail } : {}) }).catch(() => undefined),
+        // The registry's audit repo (and drizzle with it) is imported only once something changed.
+        import('../src/storage/repos/audit.ts')
+          .then(({ recordDecision }) => recordDecision(e.DB, { kind: 'file', decision: 'review', score: r.weight, reasons: payload.reasons, ...(r.detail ? { excerpt: r.detail } : {}) }))
+          .catch(() => undefined),
         e.GATEWAY.getByName('main').broadcast('defender.decision', payload).catch(() => undefined),
       ]);
     }

@@ -10,7 +10,7 @@ import { LogRing } from '../src/logs.ts';
 import { flagsToEnv, loadConfig } from './config.ts';
 import { createConfigFilePort } from './config-file-port.ts';
 import { startServer } from './server.ts';
-import { bridgePolicy, startNodeBridge, type NodeBridge } from './bridge-host.ts';
+import type { NodeBridge } from './bridge-host.ts';
 
 /** Runs the server until SIGTERM/SIGINT; resolves to the process exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -74,6 +74,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const bridgeConfig = loaded.config.bridge;
   if (bridgeEnabled(bridgeConfig)) {
     const bridgeLog = log.child({ component: 'bridge' });
+    // Loaded only in bridge mode: the bridge and the Defender it embeds stay out of an idle gateway.
+    const { bridgePolicy, startNodeBridge } = await import('./bridge-host.ts');
     bridge = startNodeBridge(bridgeConfig, loaded.config.dataDir, bridgeLog, {
       policy: await bridgePolicy(env, bridgeLog),
       onFatal: (err) => process.stderr.write(`edgeclaw: bridge stopped: ${err.message}\n`),

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { buildNodeBundle } from './node-bundle.mjs';
 import { sourceHash } from './source-hash.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,7 +27,7 @@ function newestSource() {
     }
   };
   for (const dir of ['src', 'durable', 'node-adapter']) walk(join(root, dir));
-  for (const file of ['package-lock.json', 'scripts/build.mjs']) newest = Math.max(newest, statSync(join(root, file)).mtimeMs);
+  for (const file of ['package-lock.json', 'scripts/build.mjs', 'scripts/node-bundle.mjs']) newest = Math.max(newest, statSync(join(root, file)).mtimeMs);
   return newest;
 }
 
@@ -50,29 +50,7 @@ if (!only || only === 'worker') {
 }
 
 if ((!only || only === 'node') && !(ifStale && outdirAt < 0 && bundleIsFresh())) {
-  const result = await build({
-    write: false,
-    entryPoints: { server: join(root, 'node-adapter/main.ts'), cli: join(root, 'node-adapter/cli/index.ts') },
-    outdir: nodeOut,
-    outExtension: { '.js': '.mjs' },
-    // Shared chunks: parts loaded on demand (agent runtime, channel drivers) stay out of an idle server.
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    // Minified: the bundle's source text stays in memory for the process lifetime (maps are linked for debugging).
-    minify: process.env.EDGECLAW_NO_MINIFY !== "1",
-    sourcemap: 'linked',
-    define: { __EDGECLAW_SOURCE_HASH__: JSON.stringify(SOURCE_HASH) },
-    alias: { 'cloudflare:workers': join(root, 'node-adapter/cf-workers.mjs') },
-    // CommonJS dependencies (ws) call require() for Node built-ins; give the ESM bundle one.
-    banner: { js: "import { createRequire as __edgeclawRequire } from 'node:module'; const require = __edgeclawRequire(import.meta.url);" },
-    legalComments: 'linked',
-    metafile: true,
-    logLevel: 'warning',
-  });
+  const result = await buildNodeBundle({ root, outdir: nodeOut, sourceHash: SOURCE_HASH, minify: process.env.EDGECLAW_NO_MINIFY !== '1' });
   // The whole dist/node folder is the deployable unit (entries + chunks/). Publish each file with a rename, so a server starting meanwhile never sees a missing or half-written bundle.
   mkdirSync(join(nodeOut, 'chunks'), { recursive: true });
   const outputs = [...result.outputFiles].sort((a, b) => (a.path.endsWith('.mjs') ? 1 : 0) - (b.path.endsWith('.mjs') ? 1 : 0));
@@ -88,6 +66,6 @@ if ((!only || only === 'node') && !(ifStale && outdirAt < 0 && bundleIsFresh()))
     const path = join(nodeOut, 'chunks', name);
     if (!current.has(path) && Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
   }
-  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  const bytes = result.outputFiles.reduce((n, f) => n + f.contents.byteLength, 0);
   if (!ifStale) console.log(`${relative(root, nodeOut)}/{server,cli}.mjs built (${(bytes / 1024).toFixed(0)} KiB with map)`);
 }

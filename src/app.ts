@@ -2,7 +2,7 @@
  * createApp: the one Hono app both runtimes serve. Every HTTP route lives here and errors become wire
  * output only in `onError`. Hosts add nothing but bindings and, optionally, extra readiness checks.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Env } from './env.ts';
 import { GatewayError, invalidParams } from './errors.ts';
@@ -12,15 +12,12 @@ import { settingsOf } from './config/settings.ts';
 import { createLogger } from './log.ts';
 import { SessionKeySchema } from './sessions/session-key.ts';
 import { pendingMigrations } from './storage/migrations.ts';
-import { listSessions } from './storage/repos/sessions.ts';
 import { DropPolicySchema, QueueModeSchema } from './scheduler/types.ts';
 import { isHistoryCursor, MAX_HISTORY_PAGE } from './scheduler/session-history.ts';
 import { gatewayRoutes } from './gateway/http.ts';
 import { METRICS_CONTENT_TYPE, recordHttp, renderMetrics } from './metrics.ts';
-import { controlRoutes } from './control/routes.ts';
-import { webchatRoutes } from './webchat/routes.ts';
-import { CHANNEL_DRIVERS } from './channels/registry.ts';
-import { guardChannelRoutes } from './channels/account-state.ts';
+import { mountLazy, notFoundJson } from './lazy-routes.ts';
+import { CHANNEL_IDS } from './channels/ids.ts';
 import { rejectionError } from './scheduler/rejection.ts';
 
 /** A readiness check: resolves to null when fine, or to the reason it is not ready. */
@@ -122,33 +119,6 @@ async function readinessProblems(env: Env, extra: readonly ReadinessCheck[]): Pr
   return problems;
 }
 
-/** Mounts a sub-app at `prefix` that is imported on the first request under it. */
-function mountLazy(app: Hono<{ Bindings: Env }>, prefix: string, load: () => Promise<Hono<{ Bindings: Env }>>): void {
-  let sub: Promise<Hono<{ Bindings: Env }>> | null = null;
-  const handler = async (c: Context<{ Bindings: Env }>) => {
-    // Errors go back to this app's onError (one place turns errors into wire output), not to the sub-app's default 500.
-    sub ??= load().then((routes) =>
-      new Hono<{ Bindings: Env }>()
-        .onError((err) => {
-          throw err;
-        })
-        .route(prefix, routes),
-    );
-    return (await sub).fetch(c.req.raw, c.env, executionCtxOf(c));
-  };
-  app.all(prefix, handler);
-  app.all(`${prefix}/*`, handler);
-}
-
-/** The execution context, when the host gave one (Hono throws on access otherwise). */
-function executionCtxOf(c: Context): Context['executionCtx'] | undefined {
-  try {
-    return c.executionCtx;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Builds the app. `fetch(request, env, ctx)` is the whole interface both hosts call.
  * @example export default { fetch: createApp().fetch }
@@ -170,7 +140,7 @@ export function createApp(options: AppOptions = {}) {
     return c.json({ ok: false, error: { code: 'UNAVAILABLE', message: 'internal error' } }, 500);
   });
 
-  app.notFound((c) => c.json({ ok: false, error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+  app.notFound(notFoundJson);
 
   app.use('*', async (c, next) => {
     await next();
@@ -179,7 +149,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.get('/healthz', (c) => c.json({ ok: true, status: 'live' }));
   app.get('/metrics', requireAdmin(), (c) => c.body(renderMetrics(c.env.HOST_METRICS), 200, { 'content-type': METRICS_CONTENT_TYPE }));
-  app.route('/control', controlRoutes());
+  mountLazy(app, '/control', () => import('./control/routes.ts').then((m) => m.controlRoutes()));
   app.get('/health', (c) => c.json({ ok: true, status: 'live' }));
 
   app.get('/readyz', async (c) => {
@@ -193,6 +163,7 @@ export function createApp(options: AppOptions = {}) {
 
   sessions.get('/', async (c) => {
     const limit = parseOr(LimitQuery, c.req.query('limit'), 'query');
+    const { listSessions } = await import('./storage/repos/sessions.ts');
     return c.json({ ok: true, sessions: await listSessions(c.env.DB, limit) });
   });
 
@@ -247,13 +218,18 @@ export function createApp(options: AppOptions = {}) {
   });
 
   app.route('/sessions', sessions);
-  // Channel drivers (the registry's table) load on their first request (an idle gateway does not carry
-  // grammY and friends); each sits behind the account guard (logged-out accounts answer 503).
-  for (const driver of CHANNEL_DRIVERS) {
-    const routes = driver.routes;
-    if (routes) mountLazy(app, `/${driver.id}`, () => routes().then((r) => guardChannelRoutes(driver, r)));
+  // Channel drivers (the registry's table and each driver) load on the first request under `/<id>` (an idle
+  // gateway carries neither the drivers nor grammY and friends); each sits behind the account guard
+  // (logged-out accounts answer 503). A driver without routes (Signal) answers every path with the 404.
+  for (const id of CHANNEL_IDS) {
+    mountLazy(app, `/${id}`, async () => {
+      const [{ channelDriver }, { guardChannelRoutes }] = await Promise.all([import('./channels/registry.ts'), import('./channels/account-state.ts')]);
+      const driver = channelDriver(id);
+      const routes = driver?.routes ? await driver.routes() : null;
+      return driver && routes ? guardChannelRoutes(driver, routes) : new Hono<{ Bindings: Env }>();
+    });
   }
-  app.route('/chat', webchatRoutes());
+  mountLazy(app, '/chat', () => import('./webchat/routes.ts').then((m) => m.webchatRoutes()));
   app.route('/', gatewayRoutes());
   return app;
 }

@@ -91,8 +91,11 @@ export interface Env extends Vars, TelegramVars, SlackVars, WhatsAppVars, Discor
   readonly PROVIDER_FETCHER?: Pick<Fetcher, 'fetch'>;
   /** Optional service binding web_fetch goes through (an egress proxy Worker with its own allowlist). */
   readonly TOOL_FETCHER?: Pick<Fetcher, 'fetch'>;
-  /** Tools the host adds (Node: exec and file tools in the workspace, web_fetch with DNS checks). */
-  readonly TOOLS?: readonly ToolDefinition[];
+  /**
+   * Tools the host adds (Node: exec and file tools in the workspace, web_fetch with DNS checks), imported on
+   * first use (an idle gateway does not load them); every call resolves to the same definitions.
+   */
+  readonly TOOLS?: () => Promise<readonly ToolDefinition[]>;
   /** Recent log lines (Node keeps a bounded ring; Workers have none). */
   readonly LOGS?: LogTail;
   /** Host figures for /metrics (Node: memory re-sampled every memorySampleSecs); absent on Workers. */

@@ -252,7 +252,7 @@ export function createAgentTurnRunner(env: Env, deps: { outboxSql?: OutboxSql } 
       }),
     ];
     const tools = withAllowedTools(
-      createToolHost({ tools: [...(env.TOOLS ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})]), ...agentTools], capabilities: caps }),
+      createToolHost({ tools: [...((await env.TOOLS?.()) ?? [createWebFetchTool(egress ? { fetch: (url, init) => egress.fetch(url, init) } : {})]), ...agentTools], capabilities: caps }),
       (name) => toolAllowed(name, toolPolicy, toolContext).allowed,
     );
     let status: 'ok' | 'error' | 'aborted' = 'error';

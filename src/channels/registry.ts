@@ -4,7 +4,7 @@
  * from it, the session runner finds the driver of a reply target through it, and `channels.status` /
  * `channels.logout` walk it. Adding a channel = one folder with a `driver.ts` and one line below.
  */
-import type { ChannelDriver, ChannelId } from './channel-driver.ts';
+import type { ChannelDriver } from './channel-driver.ts';
 import type { ReplyTarget } from './envelope.ts';
 import { discordDriver } from './discord/driver.ts';
 import { signalDriver } from './signal/driver.ts';
@@ -12,8 +12,7 @@ import { slackDriver } from './slack/driver.ts';
 import { telegramDriver } from './telegram/driver.ts';
 import { whatsappDriver } from './whatsapp/driver.ts';
 
-/** Canonical ids of the channels edgeclaw has drivers for, in the reference's runtime order. */
-export const CHANNEL_IDS = ['telegram', 'whatsapp', 'discord', 'slack', 'signal'] as const satisfies readonly ChannelId[];
+export { CHANNEL_IDS } from './ids.ts';
 
 /** Aliases → canonical ids (seed-system §6.2, `normalize_channel_id`). */
 const ALIASES: Readonly<Record<string, string>> = {
@@ -53,7 +52,7 @@ export function normalizeChannelId(raw: string): string {
   return ALIASES[id] ?? id;
 }
 
-/** Every driver, in channel order. */
+/** Every driver, in channel order (the order of CHANNEL_IDS). */
 export const CHANNEL_DRIVERS: readonly ChannelDriver[] = [telegramDriver, whatsappDriver, discordDriver, slackDriver, signalDriver];
 
 const BY_ID = new Map<string, ChannelDriver>(CHANNEL_DRIVERS.map((d) => [d.id, d]));

@@ -8,17 +8,7 @@ import { CONTROL_JS } from './client.ts';
 import { pageResponse } from '../web/page-shell.ts';
 import { CONTROL_CSS, CONTROL_HTML } from './page.ts';
 
-/** Whether an Accept header prefers HTML over JSON (browsers navigating; curl's `*\/*` gets JSON). */
-export function prefersHtml(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const q = (type: string) => {
-    const part = accept.split(',').map((s) => s.trim()).find((s) => s.split(';')[0]!.trim().toLowerCase() === type);
-    if (!part) return 0;
-    const m = /;\s*q=([0-9.]+)/.exec(part);
-    return m ? Number(m[1]) : 1;
-  };
-  return q('text/html') > 0 && q('text/html') >= q('application/json');
-}
+export { prefersHtml } from './prefers-html.ts';
 
 /** The control page document. */
 export function controlPage(): Response {

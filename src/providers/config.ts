@@ -1,7 +1,7 @@
 // The `models` config section (providers, default model, fallbacks, discovery) as one zod schema; the
 // lead mounts it in src/config/schema.ts. Shaped like OpenClaw's `models.providers.<id>`.
 import { z } from 'zod';
-import { OAuthDeviceConfigSchema } from './oauth-device.ts';
+import { OAuthDeviceConfigSchema } from './oauth-config.ts';
 
 const ms = (min: number, max: number) => z.number().int().min(min).max(max);
 

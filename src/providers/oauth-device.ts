@@ -3,18 +3,9 @@
 // step at a time (authorization_pending, slow_down +5 s, access_denied, expired_token), and refresh.
 // Runtime-neutral: fetch and WebCrypto only; responses are read bounded and validated with zod.
 import { z } from 'zod';
+import type { OAuthDeviceConfig } from './oauth-config.ts';
 
-/** How to reach the IdP. */
-export const OAuthDeviceConfigSchema = z.strictObject({
-  deviceAuthorizationUrl: z.url({ protocol: /^https?$/ }),
-  tokenUrl: z.url({ protocol: /^https?$/ }),
-  clientId: z.string().min(1).max(256),
-  scope: z.string().max(1000).optional(),
-  /** Send an S256 code challenge with the device request and the verifier with the token request. */
-  pkce: z.boolean().default(false),
-});
-/** A validated IdP config. */
-export type OAuthDeviceConfig = z.output<typeof OAuthDeviceConfigSchema>;
+export { OAuthDeviceConfigSchema, type OAuthDeviceConfig } from './oauth-config.ts';
 
 /** A started login: what the user needs, and what the poller keeps (device code and verifier are secrets). */
 export interface DeviceLogin {

@@ -36,6 +36,18 @@ export function describeFoundation(host: string, harness: () => Harness): void {
       expect(res.status).toBe(200);
     });
 
+    it('answers an unknown path with the JSON 404, also under route families loaded on first use', async () => {
+      const h = harness();
+      for (const [method, path] of [['GET', '/nope'], ['GET', '/rpc'], ['POST', '/status'], ['GET', '/status/x'], ['GET', '/control/nope.js'], ['GET', '/signal/default/x'], ['GET', '/chat/nope']] as const) {
+        const res = await h.fetch(path, { method });
+        expect(res.status, `${method} ${path}`).toBe(404);
+        expect(await res.json()).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: `no route for ${method} ${path}` } });
+      }
+      const methods = await h.fetch('/rpc/methods');
+      expect(methods.status).toBe(200);
+      expect(((await methods.json()) as { methods: unknown[] }).methods.length).toBeGreaterThan(10);
+    });
+
     it('refuses control routes without the admin token, and with a wrong one', async () => {
       const h = harness();
       const none = await h.fetch('/sessions');

@@ -479,4 +479,64 @@ describe('DurableObjectHost', () => {
       await expect(env.OBJECTS.getByName('never-opened').echo('after')).rejects.toThrow(/shutting down/);
     });
   });
+
+  describe('lazy namespaces', () => {
+    /** A host whose OBJECTS class comes from a loader the test resolves (or fails) by hand. */
+    interface Load {
+      resolve(cls: typeof TestObject): void;
+      reject(err: Error): void;
+    }
+    function startLazyHost(): { host: DurableObjectHost; env: TestEnv; probe: Probe; loads: Load[] } {
+      const { host, env, probe } = startHost();
+      const loads: Load[] = [];
+      env.OBJECTS = host.lazyNamespace('OBJECTS', () => new Promise<typeof TestObject>((resolve, reject) => loads.push({ resolve, reject })), () => env);
+      return { host, env, probe, loads };
+    }
+
+    it('imports the class on the first event only, and delivers events that arrived while it loaded in arrival order', async () => {
+      const { env, probe, loads } = startLazyHost();
+      const stub = env.OBJECTS.getByName('lazy');
+      expect(loads).toHaveLength(0);
+      const adds = ['a', 'b', 'c'].map((text) => stub.add({ text }));
+      for (let i = 0; i < 5; i++) await turn();
+      expect(loads).toHaveLength(1);
+      expect(probe.constructed.size).toBe(0);
+      const late = stub.add({ text: 'd' });
+      loads[0]!.resolve(TestObject);
+      await Promise.all([...adds, late]);
+      expect(await stub.items()).toEqual(['a', 'b', 'c', 'd']);
+      expect(loads).toHaveLength(1);
+      expect(probe.constructed.get(env.OBJECTS.idFromName('lazy').toString())).toBe(1);
+    });
+
+    it('rejects the events waiting on a failed import and imports again on the next event', async () => {
+      const { env, loads } = startLazyHost();
+      const stub = env.OBJECTS.getByName('retry');
+      const first = stub.echo('one');
+      for (let i = 0; i < 3; i++) await turn();
+      loads[0]!.reject(new Error('chunk missing'));
+      await expect(first).rejects.toThrow(/chunk missing/);
+      const second = stub.echo('two');
+      for (let i = 0; i < 3; i++) await turn();
+      expect(loads).toHaveLength(2);
+      loads[1]!.resolve(TestObject);
+      expect(await second).toBe('two');
+    });
+
+    it('fires an alarm persisted by a previous host after importing the class', async () => {
+      const first = startHost();
+      await first.env.OBJECTS.getByName('wake').armAlarm(Date.now() + 200);
+      await closeHost(first.host, 1_000);
+      const host = new DurableObjectHost({ dataDir, maxActive: 100, idleEvictMs: 60_000, log });
+      running.add(host);
+      const probe = first.probe;
+      const env = { probe } as TestEnv;
+      let loads = 0;
+      env.OBJECTS = host.lazyNamespace('OBJECTS', async () => (loads++, TestObject), () => env);
+      host.start();
+      await eventually(() => (probe.alarms.length > 0 ? true : undefined));
+      expect(loads).toBe(1);
+      expect(probe.alarms[0]!.id).toBe(env.OBJECTS.idFromName('wake').toString());
+    });
+  });
 });

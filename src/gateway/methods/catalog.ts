@@ -58,7 +58,7 @@ export const toolsCatalog = defineMethod({
   params: z.looseObject({}),
   async handler(ctx) {
     const [{ createToolHost }, { createWebFetchTool }, { catalogAgentTools }] = await Promise.all([import('../../tools/host.ts'), import('../../tools/web-fetch.ts'), import('../../tools/agent-tools.ts')]);
-    const host = createToolHost({ tools: [...(ctx.env.TOOLS ?? [createWebFetchTool()]), ...catalogAgentTools()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
+    const host = createToolHost({ tools: [...((await ctx.env.TOOLS?.()) ?? [createWebFetchTool()]), ...catalogAgentTools()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
     return { tools: host.list().map((t) => ({ name: t.function.name, description: t.function.description, parameters: t.function.parameters })) };
   },
 });
@@ -100,7 +100,7 @@ export const toolsEffective = defineMethod({
     }
     const toolCtx = { ...(channel ? { channel } : {}), ...(provider ? { provider } : {}), ...(model ? { model } : {}), ...(p.sender ? { sender: p.sender } : {}) };
     const policy = (await activePolicyFor(ctx.env)).policy.tools;
-    const host = createToolHost({ tools: [...(ctx.env.TOOLS ?? [createWebFetchTool()]), ...catalogAgentTools()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
+    const host = createToolHost({ tools: [...((await ctx.env.TOOLS?.()) ?? [createWebFetchTool()]), ...catalogAgentTools()], capabilities: ctx.env.CAPABILITIES ?? WORKERS_CAPABILITIES });
     const tools: { name: string; description: string }[] = [];
     const denied: { name: string; step: string }[] = [];
     for (const t of host.list()) {
