@@ -24,6 +24,17 @@ export interface HostMetrics {
   memory(): MemorySample | null;
   /** The retained samples, oldest first (a bounded ring). */
   memorySamples(): readonly MemorySample[];
+  /** Sizes of the host's in-memory registries and their caps (Node: resident objects, alarms, per-object maps). */
+  registries?(): readonly RegistryFigure[];
+}
+
+/** One in-memory registry of the host: how many entries it holds now and the most it may hold. */
+export interface RegistryFigure {
+  /** Stable name, e.g. `do.resident` or `GATEWAY.watched` (a bounded set: one per registry, not per key). */
+  readonly name: string;
+  readonly size: number;
+  /** The configured cap; null when the registry is bounded only by other caps (e.g. one entry per pending call). */
+  readonly cap: number | null;
 }
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -111,6 +122,14 @@ export function renderMetrics(host?: HostMetrics): string {
       ...gauge('edgeclaw_memory_sample_interval_seconds', 'Seconds between memory samples (runtime.memorySampleSecs).', host.memorySampleSecs),
     );
   }
+  const registries = host?.registries?.() ?? [];
+  if (registries.length > 0) {
+    const label = (r: RegistryFigure) => `{registry="${escapeLabel(r.name)}"}`;
+    lines.push('# HELP edgeclaw_host_registry_entries Entries held now by an in-memory registry of the host.', '# TYPE edgeclaw_host_registry_entries gauge');
+    for (const r of registries) lines.push(`edgeclaw_host_registry_entries${label(r)} ${r.size}`);
+    lines.push('# HELP edgeclaw_host_registry_capacity The cap of an in-memory registry of the host (absent when bounded by other caps).', '# TYPE edgeclaw_host_registry_capacity gauge');
+    for (const r of registries) if (r.cap !== null) lines.push(`edgeclaw_host_registry_capacity${label(r)} ${r.cap}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -120,6 +139,8 @@ export interface MemoryStatus {
   latest: MemorySample | null;
   peakRssBytes: number | null;
   samples: readonly MemorySample[];
+  /** The host's in-memory registries with their caps (present when the host reports them). */
+  registries?: readonly RegistryFigure[];
 }
 
 /**
@@ -133,6 +154,7 @@ export function memoryStatus(host: HostMetrics): MemoryStatus {
     latest: host.memory(),
     peakRssBytes: samples.length ? Math.max(...samples.map((s) => s.rssBytes)) : null,
     samples,
+    ...(host.registries ? { registries: host.registries() } : {}),
   };
 }
 
