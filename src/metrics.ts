@@ -139,8 +139,6 @@ export interface MemoryStatus {
   latest: MemorySample | null;
   peakRssBytes: number | null;
   samples: readonly MemorySample[];
-  /** The host's in-memory registries with their caps (present when the host reports them). */
-  registries?: readonly RegistryFigure[];
 }
 
 /**
@@ -154,7 +152,6 @@ export function memoryStatus(host: HostMetrics): MemoryStatus {
     latest: host.memory(),
     peakRssBytes: samples.length ? Math.max(...samples.map((s) => s.rssBytes)) : null,
     samples,
-    ...(host.registries ? { registries: host.registries() } : {}),
   };
 }
 
