@@ -4,9 +4,10 @@
 // Knobs: N, SESSIONS, INFLIGHT, QMODE (per-request queueMode), MC (max concurrent), DB_MS (debounce),
 // BASE=<server.mjs> + ROUNDS (before/after in one run, both phases), SKIP_RSS, SKIP_LAT, M (last checkpoint),
 // CPS (checkpoints, comma-separated), PAUSE_MS (idle pause before each reading), MAX_ACTIVE, RSS_SERVER,
-// PROF=1 (cpu profiles), LOGLVL=debug, TRACE=1.
+// PROF=1 (cpu profiles), HEAPSNAP=<dir> (a heap snapshot after each checkpoint; compare two with
+// `node scripts/heap-diff.mjs A B`: a snapshot collects garbage first, so it shows what stays reachable), LOGLVL=debug, TRACE=1.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +36,7 @@ async function start(runner, server = 'dist/node/server.mjs', extraEnv = {}) {
   const data = mkdtempSync(join(tmpdir(), 'edgeclaw-sbench-'));
   const config = join(data, 'edgeclaw.json5');
   writeFileSync(config, JSON.stringify({ models: { default: 'fake/echo', providers: { fake: { baseUrl: fakeUrl, keyless: true } } }, queue: { cap: 1000 } }));
-  const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), server], {
+  const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), ...(process.env.HEAPSNAP ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${process.env.HEAPSNAP}`] : []), server], {
     cwd: root,
     env: { PATH: process.env.PATH, ...(process.env.TRACE ? { TRACE: '1' } : {}), PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}), ...(process.env.MAX_ACTIVE ? { EDGECLAW_DO_MAX_ACTIVE: process.env.MAX_ACTIVE } : {}), ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -151,6 +152,22 @@ if (process.env.SKIP_RSS) {
 const CPS = (process.env.CPS ?? (quick ? '10,500,1000,2000' : `10,1000,5000,${process.env.M ?? 10_000}`)).split(',').map(Number);
 const PAUSE_MS = Number(process.env.PAUSE_MS ?? 5_000);
 
+/** Writes a heap snapshot of the server (SIGUSR2, HEAPSNAP=<dir>) and waits until the file is complete. */
+async function heapSnapshot(child) {
+  const count = () => readdirSync(process.env.HEAPSNAP).filter((f) => f.endsWith('.heapsnapshot')).length;
+  const before = count();
+  child.kill('SIGUSR2');
+  while (count() === before) await new Promise((res) => setTimeout(res, 200));
+  let size = -1;
+  for (;;) {
+    await new Promise((res) => setTimeout(res, 1_000));
+    const f = readdirSync(process.env.HEAPSNAP).filter((n) => n.endsWith('.heapsnapshot')).sort().at(-1);
+    const now = statSync(join(process.env.HEAPSNAP, f)).size;
+    if (now === size) return;
+    size = now;
+  }
+}
+
 async function plateau(server) {
   const r = await start('record', server, { EDGECLAW_MEMORY_SAMPLE_SECS: '1' });
   const post = (key) => fetch(`${r.url}/sessions/${key}/queue`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"text":"hi"}' }).then((res) => res.arrayBuffer());
@@ -167,7 +184,10 @@ async function plateau(server) {
     const touchMs = performance.now() - t0;
     await new Promise((res) => setTimeout(res, PAUSE_MS));
     const m = await metrics();
-    points.push({ sessions: cp, rss: rss(r.child.pid), heapUsed: m.heapUsed, resident: m.resident, touchMs });
+    const resident = rss(r.child.pid);
+    // After the reading: writing a snapshot collects garbage and grows the process for a while.
+    if (process.env.HEAPSNAP) await heapSnapshot(r.child);
+    points.push({ sessions: cp, rss: resident, heapUsed: m.heapUsed, resident: m.resident, touchMs });
     const p = points.at(-1);
     console.log(`  ${server === process.env.BASE ? 'base   ' : 'current'} ${String(cp).padStart(6)} sessions: RSS ${p.rss.toFixed(1)} MB, heap used ${p.heapUsed.toFixed(1)} MB, resident objects ${Number.isNaN(p.resident) ? 'n/a' : p.resident}`);
   }
