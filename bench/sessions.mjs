@@ -1,10 +1,13 @@
 // `npm run bench:sessions`: the scheduler through the real Node server. (1) enqueue→start and enqueue→final
 // latency of chat.send with an instant fake provider, (2) sustained messages/s over SESSIONS sessions, (3) RSS
-// after touching 10,000 distinct sessions vs after 10 (durable objects are evicted, so memory stays flat).
+// and heap used after touching 10, 1,000, 5,000 and 10,000 distinct sessions (the plateau: objects are evicted).
 // Knobs: N, SESSIONS, INFLIGHT, QMODE (per-request queueMode), MC (max concurrent), DB_MS (debounce),
-// BASE=<server.mjs> + ROUNDS (before/after in one run), SKIP_RSS, SKIP_LAT, M (sessions for RSS), RSS_SERVER, PROF=1 (cpu profiles), LOGLVL=debug, TRACE=1.
+// BASE=<server.mjs> + ROUNDS (before/after in one run, both phases), SKIP_RSS, SKIP_LAT, M (last checkpoint),
+// CPS (checkpoints, comma-separated), PAUSE_MS (idle pause before each reading), MAX_ACTIVE, RSS_SERVER,
+// PROF=1 (cpu profiles), HEAPSNAP=<dir> (a heap snapshot after each checkpoint; compare two with
+// `node scripts/heap-diff.mjs A B`: a snapshot collects garbage first, so it shows what stays reachable), LOGLVL=debug, TRACE=1.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,13 +32,13 @@ const fake = serve({
 await new Promise((r) => fake.once('listening', r));
 const fakeUrl = `http://127.0.0.1:${fake.address().port}/v1`;
 
-async function start(runner, server = 'dist/node/server.mjs') {
+async function start(runner, server = 'dist/node/server.mjs', extraEnv = {}) {
   const data = mkdtempSync(join(tmpdir(), 'edgeclaw-sbench-'));
   const config = join(data, 'edgeclaw.json5');
   writeFileSync(config, JSON.stringify({ models: { default: 'fake/echo', providers: { fake: { baseUrl: fakeUrl, keyless: true } } }, queue: { cap: 1000 } }));
-  const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), server], {
+  const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), ...(process.env.HEAPSNAP ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${process.env.HEAPSNAP}`] : []), server], {
     cwd: root,
-    env: { PATH: process.env.PATH, ...(process.env.TRACE ? { TRACE: '1' } : {}), PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}) },
+    env: { PATH: process.env.PATH, ...(process.env.TRACE ? { TRACE: '1' } : {}), PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}), ...(process.env.MAX_ACTIVE ? { EDGECLAW_DO_MAX_ACTIVE: process.env.MAX_ACTIVE } : {}), ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (process.env.LOGLVL) child.stdout.on('data', (d) => process.stderr.write(d));
@@ -137,25 +140,66 @@ if (base.length > 0) {
   console.log(`current/base (medians over ${base.length} alternating rounds): msg/s ×${ratio('rate')}, server CPU per msg ×${ratio('cpuPerMsg')}, start p50 ×${ratio('startP50')}, final p50 ×${ratio('finalP50')}, final p99 ×${ratio('finalP99')}`);
 }
 
-// (3): RSS after touching 10 vs 10,000 sessions (record runner: only the scheduler and DO host).
+// (3): memory plateau (record runner: only the scheduler and the DO host). RSS and V8 heap used after touching
+// 10, 1,000, 5,000 and 10,000 distinct sessions (CPS), each read after an idle pause (PAUSE_MS) so the figures
+// are what the process settles at, not a burst's garbage. Heap figures come from the server's own memory sampler
+// (`/metrics`, sampled every second here), never from a forced GC. With BASE set, the same walk runs against
+// that bundle first. The host's registries (`edgeclaw_host_registry_entries`) show residency stays at its cap.
 if (process.env.SKIP_RSS) {
   fake.close();
   process.exit(0);
 }
-const r = await start('record', process.env.RSS_SERVER ?? 'dist/node/server.mjs');
-const post = (key) => fetch(`${r.url}/sessions/${key}/queue`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"text":"hi"}' });
-for (let i = 0; i < 10; i++) await post(`agent:main:rss:${i}`);
-await new Promise((res) => setTimeout(res, 1500));
-const rss10 = rss(r.child.pid);
-const heap = async () => { const t = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text(); const g = (n) => (Number(new RegExp(`^edgeclaw_process_heap_${n}_bytes (\\S+)`, 'm').exec(t)?.[1] ?? NaN) / 1048576).toFixed(1); return `${g('used')}/${g('total')}`; };
-const heap10 = await heap();
-const M = Number(process.env.M ?? (quick ? 2_000 : 10_000));
-for (let i = 0; i < M; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => post(`agent:main:rss:${i + j}`)));
-await new Promise((res) => setTimeout(res, 1500));
-const rssMany = rss(r.child.pid);
-await new Promise((res) => setTimeout(res, 15_000)); // the heap gauge is sampled at most every 15 s
-const heapMany = await heap();
-await r.stop();
-fake.close();
+const CPS = (process.env.CPS ?? (quick ? '10,500,1000,2000' : `10,1000,5000,${process.env.M ?? 10_000}`)).split(',').map(Number);
+const PAUSE_MS = Number(process.env.PAUSE_MS ?? 5_000);
 
-console.log(`RSS after 10 sessions ${rss10.toFixed(1)} MB, after ${M} sessions ${rssMany.toFixed(1)} MB: ratio ${(rssMany / rss10).toFixed(2)} (V8 heap used/total ${heap10} → ${heapMany} MB)`);
+/** Writes a heap snapshot of the server (SIGUSR2, HEAPSNAP=<dir>) and waits until the file is complete. */
+async function heapSnapshot(child) {
+  const count = () => readdirSync(process.env.HEAPSNAP).filter((f) => f.endsWith('.heapsnapshot')).length;
+  const before = count();
+  child.kill('SIGUSR2');
+  while (count() === before) await new Promise((res) => setTimeout(res, 200));
+  let size = -1;
+  for (;;) {
+    await new Promise((res) => setTimeout(res, 1_000));
+    const f = readdirSync(process.env.HEAPSNAP).filter((n) => n.endsWith('.heapsnapshot')).sort().at(-1);
+    const now = statSync(join(process.env.HEAPSNAP, f)).size;
+    if (now === size) return;
+    size = now;
+  }
+}
+
+async function plateau(server) {
+  const r = await start('record', server, { EDGECLAW_MEMORY_SAMPLE_SECS: '1' });
+  const post = (key) => fetch(`${r.url}/sessions/${key}/queue`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"text":"hi"}' }).then((res) => res.arrayBuffer());
+  const metrics = async () => {
+    const t = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const g = (re) => Number(re.exec(t)?.[1] ?? NaN);
+    return { heapUsed: g(/^edgeclaw_process_heap_used_bytes (\S+)/m) / 1048576, resident: g(/^edgeclaw_host_registry_entries\{registry="do\.resident"\} (\S+)/m) };
+  };
+  const points = [];
+  let i = 0;
+  for (const cp of CPS) {
+    const t0 = performance.now();
+    for (; i < cp; i += 50) await Promise.all(Array.from({ length: Math.min(50, cp - i) }, (_, j) => post(`agent:main:rss:${i + j}`)));
+    const touchMs = performance.now() - t0;
+    await new Promise((res) => setTimeout(res, PAUSE_MS));
+    const m = await metrics();
+    const resident = rss(r.child.pid);
+    // After the reading: writing a snapshot collects garbage and grows the process for a while.
+    if (process.env.HEAPSNAP) await heapSnapshot(r.child);
+    points.push({ sessions: cp, rss: resident, heapUsed: m.heapUsed, resident: m.resident, touchMs });
+    const p = points.at(-1);
+    console.log(`  ${server === process.env.BASE ? 'base   ' : 'current'} ${String(cp).padStart(6)} sessions: RSS ${p.rss.toFixed(1)} MB, heap used ${p.heapUsed.toFixed(1)} MB, resident objects ${Number.isNaN(p.resident) ? 'n/a' : p.resident}`);
+  }
+  await r.stop();
+  const at = (n) => points.find((p) => p.sessions === n);
+  const last = points.at(-1);
+  const ratio = (a, k) => (a ? (last[k] / a[k]).toFixed(2) : 'n/a');
+  console.log(`  ${server === process.env.BASE ? 'base   ' : 'current'} ratios: RSS ${last.sessions}/10 ×${ratio(at(10), 'rss')}, ${last.sessions}/1000 ×${ratio(at(1000), 'rss')}; heap used ${last.sessions}/10 ×${ratio(at(10), 'heapUsed')}, ${last.sessions}/1000 ×${ratio(at(1000), 'heapUsed')}`);
+  return points;
+}
+
+console.log(`\nmemory plateau: sessions touched ${CPS.join(', ')}, ${PAUSE_MS} ms idle pause before each reading`);
+if (process.env.BASE) await plateau(process.env.BASE);
+await plateau(process.env.RSS_SERVER ?? 'dist/node/server.mjs');
+fake.close();

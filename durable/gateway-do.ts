@@ -30,6 +30,8 @@ import { vtLimitsOf } from '../src/defender/reputation.ts';
 const ATTEST_KEY = 'attest:key';
 /** Presence entries included in a hello-ok snapshot (the full list is `system-presence`). */
 const SNAPSHOT_PRESENCE_MAX = 64;
+/** Runs whose streamed text is kept for `/v1` readers at once; the oldest watch is dropped past it. */
+const WATCHED_MAX = 256;
 /** Presence changes within this window go out as one `presence` event. */
 const PRESENCE_COALESCE_MS = 1_000;
 
@@ -210,10 +212,23 @@ export class GatewayDO extends DurableObject<Env> implements Hub {
     for (const wake of this.#waiters.get(`text:${p.runId}`) ?? []) wake();
   }
 
-  /** Starts keeping a run's streamed text for `runText` (bounded: the oldest watch is dropped past 256). */
+  /**
+   * Sizes of this object's in-memory maps, for the Node host's diagnostics (`/metrics`). Waiter maps hold one
+   * entry per pending call, each ending by its own timeout; `watched` has a cap.
+   */
+  registrySizes(): Record<string, { size: number; cap: number | null }> {
+    return {
+      waiters: { size: this.#waiters.size, cap: null },
+      approvalWaiters: { size: this.#approvalWaiters.size, cap: null },
+      watched: { size: this.#watched.size, cap: WATCHED_MAX },
+      refreshing: { size: this.#refreshing.size, cap: null },
+    };
+  }
+
+  /** Starts keeping a run's streamed text for `runText` (bounded: the oldest watch is dropped past WATCHED_MAX). */
   async watchRun(runId: string): Promise<void> {
     this.#watched.set(runId, { text: '', at: Date.now() });
-    while (this.#watched.size > 256) this.#watched.delete(this.#watched.keys().next().value!);
+    while (this.#watched.size > WATCHED_MAX) this.#watched.delete(this.#watched.keys().next().value!);
   }
 
   /**

@@ -19,6 +19,11 @@ export class LimiterDO extends DurableObject<Env> {
   readonly #waiters = new LeaseWaiters();
   #expiryTimer: ReturnType<typeof setTimeout> | null = null;
 
+  /** Sizes of this object's in-memory state, for the Node host's diagnostics (one waiter per pending acquire call). */
+  registrySizes(): Record<string, { size: number; cap: number | null }> {
+    return { leaseWaiters: { size: this.#waiters.size, cap: null } };
+  }
+
   #ensureReady(): void {
     if (this.#ready) return;
     const sql = this.ctx.storage.sql;

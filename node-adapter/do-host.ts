@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from '../src/log.ts';
+import type { RegistryFigure } from '../src/metrics.ts';
 import { AlarmScheduler } from './alarms.ts';
 import { NodeDurableObjectStorage } from './do-storage.ts';
 import { openDatabase } from './sqlite.ts';
@@ -24,8 +25,18 @@ export type DurableObjectLoader<T extends object = object> = () => Promise<new (
 /** Alarm retry policy, as workerd: up to 6 retries with exponential backoff from 2 s. */
 const ALARM_MAX_RETRIES = 6;
 const ALARM_BACKOFF_BASE_MS = 2_000;
-/** Methods a stub may not call over RPC (host entry points). */
-const RESERVED = new Set(['constructor', 'fetch', 'alarm', 'webSocketMessage', 'webSocketClose', 'webSocketError']);
+/** Methods a stub may not call over RPC (host entry points and host diagnostics). */
+const RESERVED = new Set(['constructor', 'fetch', 'alarm', 'webSocketMessage', 'webSocketClose', 'webSocketError', 'registrySizes']);
+/** Compiled statements one object keeps at most (its SQL cache plus the key-value/alarm statements). */
+const STATEMENTS_PER_OBJECT = 128 + 16;
+
+/**
+ * What a Durable Object class may implement to report its in-memory registries (maps of waiters, watches…)
+ * to the host's diagnostics. Called synchronously by the host, outside the input gate; it must only read sizes.
+ */
+export interface ReportsRegistries {
+  registrySizes(): Record<string, { size: number; cap: number | null }>;
+}
 /**
  * A resident object idle this long gives its SQLite page cache back (PRAGMA shrink_memory): about a
  * fifth of an open object's memory, reused by the next objects opened, so the resident plateau is lower.
@@ -225,6 +236,41 @@ export class DurableObjectHost {
     let inflight = 0;
     for (const r of this.#resident.values()) inflight += r.inflight;
     return { resident: this.#resident.size, pendingAlarms: this.#alarms.pending(), inflight };
+  }
+
+  /**
+   * Sizes of every in-memory registry the host holds (and those resident objects report through
+   * `registrySizes()`), with their caps: what `/metrics` shows so an operator (and a test) can see that
+   * memory is bounded by configuration, not by the number of sessions ever seen.
+   * @example host.registries().find((r) => r.name === 'do.resident') // { name: 'do.resident', size: 12, cap: 256 }
+   */
+  registries(): RegistryFigure[] {
+    let statements = 0;
+    let sockets = 0;
+    const reported = new Map<string, { size: number; cap: number | null }>();
+    for (const r of this.#resident.values()) {
+      statements += r.storage.cachedStatements();
+      sockets += r.sockets.size;
+      const report = (r.instance as Partial<ReportsRegistries>).registrySizes;
+      if (typeof report !== 'function') continue;
+      for (const [name, fig] of Object.entries(report.call(r.instance))) {
+        const key = `${r.binding}.${name}`;
+        const prev = reported.get(key);
+        reported.set(key, prev ? { size: prev.size + fig.size, cap: prev.cap === null || fig.cap === null ? null : prev.cap + fig.cap } : fig);
+      }
+    }
+    const residentCap = Math.max(this.#opts.maxActive, this.#resident.size);
+    const alarms = this.#alarms.running();
+    return [
+      { name: 'do.resident', size: this.#resident.size, cap: this.#opts.maxActive },
+      { name: 'do.alarms.running', size: alarms.size, cap: alarms.cap },
+      // One per pending ctx.waitUntil promise: bounded by the events that started them.
+      { name: 'do.waitUntil', size: this.#pending.size, cap: null },
+      // Bounded per object; the host-wide cap follows the resident count.
+      { name: 'do.sql.statements', size: statements, cap: residentCap * STATEMENTS_PER_OBJECT },
+      { name: 'do.sockets', size: sockets, cap: residentCap * (this.#opts.maxSocketsPerObject ?? 10_000) },
+      ...[...reported].sort(([a], [b]) => a.localeCompare(b)).map(([name, fig]) => ({ name, ...fig })),
+    ];
   }
 
   /** Keeps the host's shutdown waiting for `promise` (ctx.waitUntil). */

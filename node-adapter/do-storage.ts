@@ -6,6 +6,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { deserialize, serialize } from 'node:v8';
 import { NodeSqlStorage } from './sql-storage.ts';
+import { StatementCache } from './sqlite.ts';
 
 /** Callbacks the host wires in so alarms reach the scheduler. */
 export interface AlarmHooks {
@@ -31,6 +32,11 @@ export class NodeDurableObjectStorage {
   readonly sql: NodeSqlStorage;
   readonly #db: DatabaseSync;
   readonly #hooks: AlarmHooks;
+  /**
+   * The key-value and alarm statements, compiled once per connection: a statement prepared per call holds its
+   * native memory until the garbage collector finalises it, which a small JS heap may not do for a long time.
+   */
+  readonly #stmts: StatementCache;
   #depth = 0;
 
   constructor(db: DatabaseSync, hooks: AlarmHooks) {
@@ -39,6 +45,12 @@ export class NodeDurableObjectStorage {
     db.exec(`CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID`);
     db.exec(`CREATE TABLE IF NOT EXISTS _cf_alarm (id INTEGER PRIMARY KEY CHECK (id = 1), time INTEGER NOT NULL, retries INTEGER NOT NULL DEFAULT 0)`);
     this.sql = new NodeSqlStorage(db);
+    this.#stmts = new StatementCache(db, 16);
+  }
+
+  /** Statements this object keeps compiled (host diagnostics). */
+  cachedStatements(): number {
+    return this.#stmts.size + this.sql.cachedStatements();
   }
 
   /** Runs `fn` atomically: every write inside commits together or not at all. Nests with savepoints. */
@@ -85,7 +97,7 @@ export class NodeDurableObjectStorage {
   get<T = unknown>(key: string): Promise<T | undefined>;
   get<T = unknown>(keys: string[]): Promise<Map<string, T>>;
   async get<T>(keys: string | string[]): Promise<T | undefined | Map<string, T>> {
-    const stmt = this.#db.prepare(`SELECT value FROM _cf_KV WHERE key = ?`);
+    const stmt = this.#stmts.get(`SELECT value FROM _cf_KV WHERE key = ?`);
     const one = (k: string) => {
       const row = stmt.get(k) as { value: Uint8Array } | undefined;
       return row ? (deserialize(row.value) as T) : undefined;
@@ -103,7 +115,7 @@ export class NodeDurableObjectStorage {
   put(entries: Record<string, unknown>): Promise<void>;
   async put(keyOrEntries: string | Record<string, unknown>, value?: unknown): Promise<void> {
     const entries = typeof keyOrEntries === 'string' ? { [keyOrEntries]: value } : keyOrEntries;
-    const stmt = this.#db.prepare(`INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+    const stmt = this.#stmts.get(`INSERT INTO _cf_KV (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
     this.transactionSync(() => {
       for (const [k, v] of Object.entries(entries)) {
         if (v === undefined) throw new TypeError('storage.put: undefined is not a storable value');
@@ -115,7 +127,7 @@ export class NodeDurableObjectStorage {
   delete(key: string): Promise<boolean>;
   delete(keys: string[]): Promise<number>;
   async delete(keys: string | string[]): Promise<boolean | number> {
-    const stmt = this.#db.prepare(`DELETE FROM _cf_KV WHERE key = ?`);
+    const stmt = this.#stmts.get(`DELETE FROM _cf_KV WHERE key = ?`);
     if (!Array.isArray(keys)) return Number(stmt.run(keys).changes) > 0;
     return this.transactionSync(() => keys.reduce((n, k) => n + Number(stmt.run(k).changes), 0));
   }
@@ -133,7 +145,7 @@ export class NodeDurableObjectStorage {
     const sql = `SELECT key, value FROM _cf_KV ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY key ${opts.reverse ? 'DESC' : 'ASC'} ${opts.limit !== undefined ? 'LIMIT ?' : ''}`;
     if (opts.limit !== undefined) args.push(opts.limit);
-    const rows = this.#db.prepare(sql).all(...args) as { key: string; value: Uint8Array }[];
+    const rows = this.#stmts.get(sql).all(...args) as { key: string; value: Uint8Array }[];
     return new Map(rows.map((r) => [r.key, deserialize(r.value) as T]));
   }
 
@@ -155,7 +167,7 @@ export class NodeDurableObjectStorage {
     if (!Number.isFinite(time)) throw new TypeError('setAlarm: expected a finite time in ms since epoch');
     this.#hooks.beforeSet(time);
     // A new alarm from the object starts a fresh retry budget.
-    this.#db.prepare(`INSERT INTO _cf_alarm (id, time, retries) VALUES (1, ?, 0) ON CONFLICT (id) DO UPDATE SET time = excluded.time, retries = 0`).run(time);
+    this.#stmts.get(`INSERT INTO _cf_alarm (id, time, retries) VALUES (1, ?, 0) ON CONFLICT (id) DO UPDATE SET time = excluded.time, retries = 0`).run(time);
     this.#hooks.afterChange();
   }
 
@@ -169,19 +181,19 @@ export class NodeDurableObjectStorage {
 
   /** The stored alarm time regardless of whether it is running (host use). */
   alarmRecord(): number | null {
-    const row = this.#db.prepare(`SELECT time FROM _cf_alarm WHERE id = 1`).get() as { time: number } | undefined;
+    const row = this.#stmts.get(`SELECT time FROM _cf_alarm WHERE id = 1`).get() as { time: number } | undefined;
     return row ? Number(row.time) : null;
   }
 
   /** Failed attempts of the stored alarm so far (persisted, so eviction or a restart cannot reset the budget). */
   alarmRetries(): number {
-    const row = this.#db.prepare(`SELECT retries FROM _cf_alarm WHERE id = 1`).get() as { retries: number } | undefined;
+    const row = this.#stmts.get(`SELECT retries FROM _cf_alarm WHERE id = 1`).get() as { retries: number } | undefined;
     return row ? Number(row.retries) : 0;
   }
 
   /** Sets or clears the stored alarm without hooks (host use: retries and completion). */
   writeAlarmRecord(time: number | null, retries = 0): void {
     if (time === null) this.#db.exec(`DELETE FROM _cf_alarm`);
-    else this.#db.prepare(`INSERT INTO _cf_alarm (id, time, retries) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET time = excluded.time, retries = excluded.retries`).run(time, retries);
+    else this.#stmts.get(`INSERT INTO _cf_alarm (id, time, retries) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET time = excluded.time, retries = excluded.retries`).run(time, retries);
   }
 }

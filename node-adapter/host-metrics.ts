@@ -2,7 +2,7 @@
  * The Node host's `env.HOST_METRICS`: process.memoryUsage() sampled every `runtime.memorySampleSecs`
  * into a bounded ring (the oldest sample is dropped first). Shown by the `status` method and `/metrics`.
  */
-import type { HostMetrics, MemorySample } from '../src/metrics.ts';
+import type { HostMetrics, MemorySample, RegistryFigure } from '../src/metrics.ts';
 
 /** Samples kept: at the default 30 s interval, the last hour. */
 export const MEMORY_RING_CAP = 120;
@@ -21,7 +21,14 @@ export interface NodeHostMetrics extends HostMetrics {
  * A memory sampler. `memorySampleSecs` 0 disables it: no timer, no samples, no gauges.
  * @example const m = createHostMetrics({ memorySampleSecs: 30 }); m.start(); m.memory()?.rssBytes; m.stop();
  */
-export function createHostMetrics(opts: { memorySampleSecs: number; cap?: number; now?: () => number; read?: () => NodeJS.MemoryUsage }): NodeHostMetrics {
+export function createHostMetrics(opts: {
+  memorySampleSecs: number;
+  cap?: number;
+  now?: () => number;
+  read?: () => NodeJS.MemoryUsage;
+  /** The host's registry sizes (the Durable Object host's `registries()`), read on demand. */
+  registries?: () => readonly RegistryFigure[];
+}): NodeHostMetrics {
   const cap = Math.max(1, opts.cap ?? MEMORY_RING_CAP);
   const now = opts.now ?? Date.now;
   const read = opts.read ?? (() => process.memoryUsage());
@@ -38,6 +45,7 @@ export function createHostMetrics(opts: { memorySampleSecs: number; cap?: number
     memorySampleSecs: opts.memorySampleSecs,
     memory: () => ring.at(-1) ?? null,
     memorySamples: () => ring.slice(),
+    ...(opts.registries ? { registries: opts.registries } : {}),
     sample,
     start() {
       if (opts.memorySampleSecs <= 0 || timer) return;

@@ -86,7 +86,7 @@ export async function startServer(
       log,
     });
     cleanups.unshift(() => host.close(0));
-    const hostMetrics = createHostMetrics({ memorySampleSecs: config.runtime.memorySampleSecs });
+    const hostMetrics = createHostMetrics({ memorySampleSecs: config.runtime.memorySampleSecs, registries: () => host.registries() });
     cleanups.unshift(() => hostMetrics.stop());
     const workspace = join(dataDir, 'workspace');
     mkdirSync(workspace, { recursive: true, mode: 0o700 });

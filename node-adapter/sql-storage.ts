@@ -147,6 +147,11 @@ export class NodeSqlStorage {
     return plan;
   }
 
+  /** Statements this connection keeps compiled (at most the cache's cap; host diagnostics). */
+  cachedStatements(): number {
+    return this.#cache.size;
+  }
+
   /** Database size in bytes. */
   get databaseSize(): number {
     const row = this.#db.prepare('SELECT page_count * page_size AS size FROM pragma_page_count(), pragma_page_size()').get() as { size: number };

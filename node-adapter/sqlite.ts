@@ -105,6 +105,11 @@ export class StatementCache {
     this.#init = init;
   }
 
+  /** Statements held now (at most the cap). */
+  get size(): number {
+    return this.#map.size;
+  }
+
   /** The prepared statement for `sql`, compiled once. */
   get(sql: string): ReturnType<DatabaseSync['prepare']> {
     let stmt = this.#map.get(sql);

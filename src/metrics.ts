@@ -24,6 +24,17 @@ export interface HostMetrics {
   memory(): MemorySample | null;
   /** The retained samples, oldest first (a bounded ring). */
   memorySamples(): readonly MemorySample[];
+  /** Sizes of the host's in-memory registries and their caps (Node: resident objects, alarms, per-object maps). */
+  registries?(): readonly RegistryFigure[];
+}
+
+/** One in-memory registry of the host: how many entries it holds now and the most it may hold. */
+export interface RegistryFigure {
+  /** Stable name, e.g. `do.resident` or `GATEWAY.watched` (a bounded set: one per registry, not per key). */
+  readonly name: string;
+  readonly size: number;
+  /** The configured cap; null when the registry is bounded only by other caps (e.g. one entry per pending call). */
+  readonly cap: number | null;
 }
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -110,6 +121,14 @@ export function renderMetrics(host?: HostMetrics): string {
       ...gauge('edgeclaw_memory_sample_timestamp_seconds', 'When the memory sample was taken.', Math.floor(m.sampledAt / 1000)),
       ...gauge('edgeclaw_memory_sample_interval_seconds', 'Seconds between memory samples (runtime.memorySampleSecs).', host.memorySampleSecs),
     );
+  }
+  const registries = host?.registries?.() ?? [];
+  if (registries.length > 0) {
+    const label = (r: RegistryFigure) => `{registry="${escapeLabel(r.name)}"}`;
+    lines.push('# HELP edgeclaw_host_registry_entries Entries held now by an in-memory registry of the host.', '# TYPE edgeclaw_host_registry_entries gauge');
+    for (const r of registries) lines.push(`edgeclaw_host_registry_entries${label(r)} ${r.size}`);
+    lines.push('# HELP edgeclaw_host_registry_capacity The cap of an in-memory registry of the host (absent when bounded by other caps).', '# TYPE edgeclaw_host_registry_capacity gauge');
+    for (const r of registries) if (r.cap !== null) lines.push(`edgeclaw_host_registry_capacity${label(r)} ${r.cap}`);
   }
   return `${lines.join('\n')}\n`;
 }
