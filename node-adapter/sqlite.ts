@@ -1,12 +1,27 @@
 /**
  * Opening SQLite files for the Node host (node:sqlite, built into Node 24: no native addon, so no glibc
- * surprises on Ubuntu 20.04). WAL + synchronous=FULL: a committed write survives kill -9 and power loss.
+ * surprises on Ubuntu 20.04). WAL + synchronous=NORMAL by default: a committed write survives kill -9 (the
+ * process dying); `EDGECLAW_SQLITE_SYNC=full` also fsyncs every commit, for power loss.
  */
+import { statSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+
+/** Whether `path` names no file yet, or an empty one (nothing in it can be lost). */
+function isFresh(path: string): boolean {
+  try {
+    return statSync(path).size === 0;
+  } catch {
+    return true;
+  }
+}
 
 /** Opens (creating if needed) a database file with the host's pragmas. `:memory:` works too. */
 export function openDatabase(path: string, opts: { busyTimeoutMs?: number; cacheKiB?: number } = {}): DatabaseSync {
+  const fresh = path !== ':memory:' && isFresh(path);
   const db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 5_000 });
+  // A brand-new file holds nothing yet: switching it to WAL without fsyncs halves the syncs of creating a
+  // session's database (the first message of a new chat); the real setting applies before any data.
+  if (fresh) db.exec('PRAGMA synchronous = OFF');
   if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${process.env.EDGECLAW_SQLITE_SYNC === 'full' ? 'FULL' : 'NORMAL'}`);
   // Many small per-object databases are open at once: keep each page cache small (SQLite's default is ~2 MiB).

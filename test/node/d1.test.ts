@@ -194,3 +194,17 @@ describe('NodeD1Database', () => {
     expect(returning.meta).toMatchObject({ changes: 1, rows_written: 1 });
   });
 });
+
+describe('openDatabase', () => {
+  it('opens new and existing files in WAL with synchronous=NORMAL (a new file only skips syncs while still empty)', () => {
+    const path = join(dir, 'object.sqlite');
+    for (let i = 0; i < 2; i++) {
+      const o = openDatabase(path);
+      expect(o.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+      expect(o.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 1 });
+      if (i === 0) o.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+      else expect(o.prepare('SELECT x FROM t').all()).toEqual([{ x: 1 }]);
+      o.close();
+    }
+  });
+});
