@@ -3,7 +3,7 @@
 // and heap used after touching 10, 1,000, 5,000 and 10,000 distinct sessions (the plateau: objects are evicted).
 // Knobs: N, SESSIONS, INFLIGHT, QMODE (per-request queueMode), MC (max concurrent), DB_MS (debounce),
 // BASE=<server.mjs> + ROUNDS (before/after in one run, both phases), SKIP_RSS, SKIP_LAT, M (last checkpoint),
-// CPS (checkpoints, comma-separated), PAUSE_MS (idle pause before each reading), MAX_ACTIVE, RSS_SERVER,
+// GLIBC_TUNABLES (passed to the server, e.g. malloc settings), CPS (checkpoints, comma-separated), PAUSE_MS (idle pause before each reading), MAX_ACTIVE, RSS_SERVER,
 // PROF=1 (cpu profiles), HEAPSNAP=<dir> (a heap snapshot after each checkpoint; compare two with
 // `node scripts/heap-diff.mjs A B`: a snapshot collects garbage first, so it shows what stays reachable), LOGLVL=debug, TRACE=1.
 import { spawn } from 'node:child_process';
@@ -38,7 +38,7 @@ async function start(runner, server = 'dist/node/server.mjs', extraEnv = {}) {
   writeFileSync(config, JSON.stringify({ models: { default: 'fake/echo', providers: { fake: { baseUrl: fakeUrl, keyless: true } } }, queue: { cap: 1000 } }));
   const child = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof3'] : []), ...(process.env.HEAPSNAP ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${process.env.HEAPSNAP}`] : []), server], {
     cwd: root,
-    env: { PATH: process.env.PATH, ...(process.env.TRACE ? { TRACE: '1' } : {}), PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}), ...(process.env.MAX_ACTIVE ? { EDGECLAW_DO_MAX_ACTIVE: process.env.MAX_ACTIVE } : {}), ...extraEnv },
+    env: { PATH: process.env.PATH, ...(process.env.TRACE ? { TRACE: '1' } : {}), PORT: '0', EDGECLAW_DATA_DIR: join(data, 'data'), EDGECLAW_GATEWAY_TOKEN: TOKEN, EDGECLAW_CONFIG: config, EDGECLAW_AGENT_RUNNER: runner, EDGECLAW_LOG_LEVEL: process.env.LOGLVL ?? 'info', ...(process.env.MC ? { EDGECLAW_MAX_CONCURRENT: process.env.MC } : {}), ...(process.env.DB_MS ? { EDGECLAW_DEBOUNCE_MS: process.env.DB_MS } : {}), ...(process.env.MAX_ACTIVE ? { EDGECLAW_DO_MAX_ACTIVE: process.env.MAX_ACTIVE } : {}), ...(process.env.GLIBC_TUNABLES ? { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES } : {}), ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (process.env.LOGLVL) child.stdout.on('data', (d) => process.stderr.write(d));
