@@ -69,6 +69,10 @@ export function describeAgent(host: string, harness: () => AgentHarness): void {
       expect(await assistantText(h, session)).toEqual(['echo: hello edge']);
       const history = await op.req('chat.history', { sessionKey: session });
       expect(history.payload.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+      // Every message has its own id (the user turn's seq; other rows their history row).
+      const ids = history.payload.messages.map((m: { __openclaw: { id: string } }) => m.__openclaw.id);
+      expect(ids[0]).toMatch(/^\d+$/);
+      expect(ids[1]).toMatch(/^row-\d+$/);
       op.ws.close(1000);
     });
 

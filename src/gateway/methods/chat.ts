@@ -59,7 +59,7 @@ export const chatHistory = defineMethod({
     const rows = await ctx.env.SESSIONS.getByName(key).history(p.limit ?? 200);
     return {
       sessionKey: key,
-      messages: rows.map((r) => ({ role: r.role, content: [{ type: 'text', text: r.text }], timestamp: r.processedAt, __openclaw: { id: String(r.seq) } })),
+      messages: rows.map((r) => ({ role: r.role, content: [{ type: 'text', text: r.text }], timestamp: r.processedAt, __openclaw: { id: r.seq !== null ? String(r.seq) : `row-${r.id}` } })),
       hasMore: false,
     };
   },
