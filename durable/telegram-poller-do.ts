@@ -155,7 +155,13 @@ export class TelegramPollerDO extends DurableObject<Env & TelegramBindings> {
       const drainer = this.#drainer;
       // The account left the config: keep its updates and look again later (no spinning).
       if (!drainer) return Date.now() + INBOX_MAX_BACKOFF_MS;
-      failed = (await drainInbox(inbox, (row) => drainer.handle(row), (row) => drainer.chatOf(row))).failed;
+      const account = this.#inboxAccount;
+      failed = (
+        await drainInbox(inbox, (row) => drainer.handle(row), (row) => drainer.chatOf(row), {
+          // An update that fails while others go through is set aside after a few tries (logged with its id).
+          onSetAside: (row, err) => createLogger().error('telegram update set aside after repeated failed hand-offs', { account, updateId: row.updateId, attempts: row.attempts + 1, err: String(err).slice(0, 300) }),
+        })
+      ).failed;
     } catch (err) {
       failed = 1;
       createLogger().warn('telegram inbox drain failed', { account: this.#inboxAccount, err: String(err) });

@@ -80,9 +80,10 @@ export class TelegramInbox {
     this.#sincePrune++;
   }
 
-  /** Counts a failed hand-off of an update (it stays pending). */
-  failed(updateId: number): void {
+  /** Counts a failed hand-off that was specific to this update (it stays pending); returns the new count. */
+  failed(updateId: number): number {
     this.#sql.exec(`UPDATE tg_inbox SET attempts = attempts + 1 WHERE update_id = ?`, updateId);
+    return Number(this.#sql.exec<{ n: number }>(`SELECT attempts AS n FROM tg_inbox WHERE update_id = ?`, updateId).toArray()[0]?.n ?? 0);
   }
 
   /** Number of handed-off ids remembered for deduplication. */
@@ -110,10 +111,17 @@ export class TelegramInbox {
   }
 }
 
+/** Failed hand-offs of one update, each while other updates went through, before it is set aside. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
 /** Options of one drain. */
 export interface DrainOptions {
   /** Rows read per round. */
   readonly batch?: number;
+  /** Row-specific failures before an update is set aside (see drainInbox). */
+  readonly maxAttempts?: number;
+  /** Told about each update set aside, with the last error. */
+  readonly onSetAside?: (row: InboxRow, err: unknown) => void;
   /** Chats handed off at once (each chat's updates stay in order). */
   readonly concurrency?: number;
   readonly now?: () => number;
@@ -124,6 +132,8 @@ export interface DrainResult {
   readonly handled: number;
   /** Updates whose hand-off threw (left pending for the next drain). */
   readonly failed: number;
+  /** Updates set aside after `maxAttempts` row-specific failures (no longer retried). */
+  readonly setAside: number;
 }
 
 /**
@@ -131,14 +141,21 @@ export interface DrainResult {
  * (`chatOf`) go one after another in update_id order; different chats go concurrently. A throw leaves
  * that update and the rest of its chat pending and ends the drain after the current round (the caller
  * retries later with a backoff).
+ *
+ * A failure counts against the update only when other updates of the same round went through: then the
+ * fault is the update's, not an outage. After `maxAttempts` such failures the update is set aside (marked
+ * handed off, reported through `onSetAside`), so one update that can never be handed off does not hold
+ * back its chat, or the inbox, forever. During an outage nothing counts and nothing is set aside.
  * @example const r = await drainInbox(inbox, (row) => handOff(row), (row) => chatKeyOf(row.body))
  */
 export async function drainInbox(inbox: TelegramInbox, handle: (row: InboxRow) => Promise<void>, chatOf: (row: InboxRow) => string, opts: DrainOptions = {}): Promise<DrainResult> {
   const batch = opts.batch ?? 64;
   const concurrency = Math.max(1, opts.concurrency ?? 8);
   const now = opts.now ?? Date.now;
+  const maxAttempts = Math.max(1, opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   let handled = 0;
   let failed = 0;
+  let setAside = 0;
   while (failed === 0) {
     const rows = inbox.pending(batch);
     if (rows.length === 0) break;
@@ -150,14 +167,15 @@ export async function drainInbox(inbox: TelegramInbox, handle: (row: InboxRow) =
       else chats.set(key, [row]);
     }
     const queue = [...chats.values()];
+    const failures: { row: InboxRow; err: unknown }[] = [];
+    const handledBefore = handled;
     const worker = async () => {
       for (let chat = queue.shift(); chat; chat = queue.shift()) {
         for (const row of chat) {
           try {
             await handle(row);
-          } catch {
-            inbox.failed(row.updateId);
-            failed++;
+          } catch (err) {
+            failures.push({ row, err });
             break;
           }
           inbox.complete(row.updateId, now());
@@ -166,7 +184,22 @@ export async function drainInbox(inbox: TelegramInbox, handle: (row: InboxRow) =
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    if (handled === handledBefore) {
+      // Nothing went through: an outage, not these updates' fault.
+      failed += failures.length;
+      continue;
+    }
+    for (const { row, err } of failures) {
+      if (inbox.failed(row.updateId) < maxAttempts) {
+        failed++;
+        continue;
+      }
+      // Set aside: its chat (and the drain) go on without it.
+      inbox.complete(row.updateId, now());
+      setAside++;
+      opts.onSetAside?.(row, err);
+    }
   }
   inbox.maybePrune(now());
-  return { handled, failed };
+  return { handled, failed, setAside };
 }

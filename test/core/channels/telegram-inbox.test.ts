@@ -71,7 +71,7 @@ describe('telegram inbox', () => {
     for (const [id, chat] of [[5, 1], [3, 2], [4, 1], [1, 1], [2, 2]] as const) inbox.accept(id, body(id, chat), 0);
     const seen: { chat: string; id: number }[] = [];
     const result = await drainInbox(inbox, async (row) => void seen.push({ chat: chatOf(row), id: row.updateId }), chatOf, { batch: 2 });
-    expect(result).toEqual({ handled: 5, failed: 0 });
+    expect(result).toEqual({ handled: 5, failed: 0, setAside: 0 });
     expect(seen.filter((s) => s.chat === '1').map((s) => s.id)).toEqual([1, 4, 5]);
     expect(seen.filter((s) => s.chat === '2').map((s) => s.id)).toEqual([2, 3]);
     expect(inbox.pendingCount()).toBe(0);
@@ -86,14 +86,46 @@ describe('telegram inbox', () => {
       if (row.updateId === 1 && down) throw new Error('session unavailable');
       seen.push(row.updateId);
     };
-    expect(await drainInbox(inbox, handle, chatOf)).toEqual({ handled: 2, failed: 1 });
+    expect(await drainInbox(inbox, handle, chatOf)).toEqual({ handled: 2, failed: 1, setAside: 0 });
     expect(seen).toEqual([2, 4]);
     expect(inbox.pending(10)).toEqual([
       { updateId: 1, body: body(1, 1), attempts: 1 },
       { updateId: 3, body: body(3, 1), attempts: 0 },
     ]);
     down = false;
-    expect(await drainInbox(inbox, handle, chatOf)).toEqual({ handled: 2, failed: 0 });
+    expect(await drainInbox(inbox, handle, chatOf)).toEqual({ handled: 2, failed: 0, setAside: 0 });
     expect(seen).toEqual([2, 4, 1, 3]);
+  });
+
+  it('sets aside an update that keeps failing while others go through, so its chat moves on; an outage sets nothing aside', async () => {
+    const inbox = setup();
+    inbox.accept(1, body(1, 1), 0);
+    inbox.accept(2, body(2, 1), 0);
+    const seen: number[] = [];
+    const setAside: number[] = [];
+    const handle = async (row: InboxRow) => {
+      if (row.updateId === 1 || outage) throw new Error('cannot hand off');
+      seen.push(row.updateId);
+    };
+    const drain = () => drainInbox(inbox, handle, chatOf, { maxAttempts: 3, onSetAside: (row) => setAside.push(row.updateId) });
+    // An outage: every hand-off fails, so nothing counts against update 1.
+    let outage = true;
+    for (let i = 0; i < 5; i++) expect(await drain()).toEqual({ handled: 0, failed: 1, setAside: 0 });
+    expect(inbox.pending(10).map((r) => r.attempts)).toEqual([0, 0]);
+    // Other chats go through while update 1 fails: it is set aside on its third such failure.
+    outage = false;
+    let next = 100;
+    for (let i = 0; i < 2; i++) {
+      inbox.accept(next, body(next, 2), 0);
+      expect(await drain()).toEqual({ handled: 1, failed: 1, setAside: 0 });
+      next++;
+    }
+    inbox.accept(next, body(next, 2), 0);
+    expect(await drain()).toEqual({ handled: 2, failed: 0, setAside: 1 });
+    expect(setAside).toEqual([1]);
+    // Its chat moved on in order, and it is still remembered as handed off (a redelivery is a duplicate).
+    expect(seen).toEqual([100, 101, 102, 2]);
+    expect(inbox.pendingCount()).toBe(0);
+    expect(inbox.accept(1, body(1, 1), 0)).toEqual({ status: 'duplicate' });
   });
 });
