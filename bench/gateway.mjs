@@ -1,10 +1,11 @@
 // `npm run bench:gateway`: the gateway's `health` RPC over 1 and 100 sockets (latency p50/p99, req/s) and its
 // idle RSS holding 1,000 authenticated sockets, next to a bare `ws` echo server measured in the same run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rssMb } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'bench-token-0123456789abcdef';
@@ -36,7 +37,6 @@ function load(url, args) {
   });
 }
 
-const rss = (pid) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(name, args, auth) {
@@ -45,10 +45,10 @@ async function measure(name, args, auth) {
   const one = (await load(s.url, [...token, '--sockets', '1', '--duration', duration])).result;
   const hundred = (await load(s.url, [...token, '--sockets', '100', '--duration', duration])).result;
   await sleep(500);
-  const idle0 = rss(s.child.pid);
+  const idle0 = rssMb(s.child.pid);
   const held = await load(s.url, [...token, '--sockets', '1000', '--hold']);
   await sleep(2000);
-  const idle1000 = rss(s.child.pid);
+  const idle1000 = rssMb(s.child.pid);
   held.child.kill('SIGTERM');
   s.child.kill('SIGTERM');
   await new Promise((r) => s.child.once('exit', r));

@@ -7,30 +7,19 @@
 // PROF=1 (cpu profiles), HEAPSNAP=<dir> (a heap snapshot after each checkpoint; compare two with
 // `node scripts/heap-diff.mjs A B`: a snapshot collects garbage first, so it shows what stays reachable), LOGLVL=debug, TRACE=1.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import WebSocket from 'ws';
+import { cpuMs, pct, rssMb, startInstantProvider } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'bench-token-0123456789abcdef';
 const quick = process.argv.includes('--quick');
 
-// An instant OpenAI-compatible fake: one SSE chunk with the echo, then [DONE].
-const fake = serve({
-  port: 0,
-  hostname: '127.0.0.1',
-  fetch: async (req) => {
-    const body = await req.json();
-    const last = [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-    const chunk = (d, f = null) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', model: 'fake', choices: [{ index: 0, delta: d, finish_reason: f }] })}\n\n`;
-    return new Response(chunk({ role: 'assistant', content: `echo: ${last}` }) + chunk({}, 'stop') + 'data: [DONE]\n\n', { headers: { 'content-type': 'text/event-stream' } });
-  },
-});
-await new Promise((r) => fake.once('listening', r));
-const fakeUrl = `http://127.0.0.1:${fake.address().port}/v1`;
+const fake = await startInstantProvider();
+const fakeUrl = fake.url;
 
 async function start(runner, server = 'dist/node/server.mjs', extraEnv = {}) {
   const data = mkdtempSync(join(tmpdir(), 'edgeclaw-sbench-'));
@@ -69,9 +58,6 @@ function operator(url) {
   });
 }
 
-const pct = (a, p) => a.length ? +a[Math.min(a.length - 1, Math.floor(a.length * p))].toFixed(2) : 0;
-const cpuMs = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
-const rss = (pid) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 // (1) + (2): latency and throughput with the model runner. With BASE=<other server.mjs> the same phase
 // runs against that bundle too, alternating ROUNDS times, so before/after figures come from one run.
@@ -184,7 +170,7 @@ async function plateau(server) {
     const touchMs = performance.now() - t0;
     await new Promise((res) => setTimeout(res, PAUSE_MS));
     const m = await metrics();
-    const resident = rss(r.child.pid);
+    const resident = rssMb(r.child.pid);
     // After the reading: writing a snapshot collects garbage and grows the process for a while.
     if (process.env.HEAPSNAP) await heapSnapshot(r.child);
     points.push({ sessions: cp, rss: resident, heapUsed: m.heapUsed, resident: m.resident, touchMs });

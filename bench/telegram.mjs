@@ -9,12 +9,13 @@
 // 1); each figure is a ratio to the bare Hono route measured in the same round. PROF=1 writes CPU profiles
 // of the edgeclaw servers to $TMPDIR/edgeclaw-tgbench-prof (readable after `EDGECLAW_NO_MINIFY=1 npm run build`).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createFakeTelegram } from '../test/fakes/telegram.ts';
+import { cpuMs, pct, startInstantProvider } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -24,18 +25,7 @@ const INFLIGHT = 16;
 const USERS = 100;
 const SECRET = 'bench_secret_0123456789';
 
-// An instant OpenAI-compatible fake: one SSE chunk with the echo, then [DONE].
-const provider = serve({
-  port: 0,
-  hostname: '127.0.0.1',
-  fetch: async (req) => {
-    const body = await req.json();
-    const last = [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-    const chunk = (d, f = null) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', model: 'fake', choices: [{ index: 0, delta: d, finish_reason: f }] })}\n\n`;
-    return new Response(chunk({ role: 'assistant', content: `echo: ${last}` }) + chunk({}, 'stop') + 'data: [DONE]\n\n', { headers: { 'content-type': 'text/event-stream' } });
-  },
-});
-await new Promise((r) => provider.once('listening', r));
+const provider = await startInstantProvider();
 
 const tg = createFakeTelegram();
 const tgServer = serve({ fetch: tg.app.fetch, hostname: '127.0.0.1', port: 0 });
@@ -112,18 +102,6 @@ async function load(url, n, offset) {
   return (performance.now() - t0) / 1000;
 }
 
-const pct = (a, p) => +a[Math.min(a.length - 1, Math.floor(a.length * p))].toFixed(2);
-
-/** CPU time (user + system, ms) a process used so far, from /proc (null elsewhere). */
-function cpuOf(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100) ticks
-  } catch {
-    return null;
-  }
-}
-
 /** The bare Hono route: latency (after a warm-up) and the time to acknowledge LOAD_N updates. */
 async function measureBare() {
   const base = await spawnServer('bench/baseline-server.mjs', {});
@@ -144,7 +122,7 @@ async function measureEdge(script) {
   writeFileSync(
     config,
     JSON.stringify({
-      models: { default: 'fake/echo', providers: { fake: { baseUrl: `http://127.0.0.1:${provider.address().port}/v1`, keyless: true } } },
+      models: { default: 'fake/echo', providers: { fake: { baseUrl: provider.url, keyless: true } } },
       queue: { cap: 1000, mode: 'followup' },
       channels: { telegram: { accounts: [{ id: 'default', token, transport: 'webhook', webhookSecret: SECRET, apiRoot: tgUrl, dmPolicy: 'open', botUsername: 'bench_bot' }] } },
     }),
@@ -166,10 +144,10 @@ async function measureEdge(script) {
   const secs = await load(edge.url, LOAD_N, 50 + LAT_N);
   await waitReplies(before + LOAD_N, 'the load phase');
   const e2eSecs = (performance.now() - t0) / 1000;
-  const cpuMs = cpuOf(edge.child.pid);
+  const cpu = cpuMs(edge.child.pid);
   await stop(edge);
   rmSync(data, { recursive: true, force: true });
-  return { lat, secs, e2eSecs, cpuMs, dup: replies() - (50 + LAT_N + LOAD_N) };
+  return { lat, secs, e2eSecs, cpuMs: cpu, dup: replies() - (50 + LAT_N + LOAD_N) };
 }
 
 function report(label, e, b) {
