@@ -101,16 +101,15 @@ export class NodeChannelHost implements ChannelHost {
     if (!account?.gateway || !account.botToken) return false;
     const log = this.#log.child({ channel: 'discord', account: id });
     // The session position survives a restart: the next process RESUMEs and Discord replays what it missed.
-    const { readMeta, writeMeta, latestWins } = await import('../src/storage/repos/meta.ts');
+    const { savedPosition } = await import('../src/storage/repos/meta.ts');
     const { sha256HexOf } = await import('../src/defender/active-policy.ts');
-    const key = `discord.gateway.${id}`;
     const bot = (await sha256HexOf(account.botToken)).slice(0, 16);
-    const saved = await readMeta<{ bot?: unknown; sessionId?: unknown; resumeUrl?: unknown; handledSeq?: unknown }>(env.DB, key).catch(() => null);
+    const checkpoints = savedPosition(env.DB, `discord.gateway.${id}`, (err) => log.warn('discord gateway checkpoint not saved', { err: String(err) }));
+    const saved = await checkpoints.load();
     const resume =
       saved && saved.bot === bot && typeof saved.sessionId === 'string' && typeof saved.resumeUrl === 'string' && Number.isSafeInteger(saved.handledSeq)
         ? { sessionId: saved.sessionId, resumeUrl: saved.resumeUrl, handledSeq: saved.handledSeq as number }
         : null;
-    const checkpoints = latestWins<object | null>((v) => writeMeta(env.DB, key, v), (err) => log.warn('discord gateway checkpoint not saved', { err: String(err) }));
     const api = createDiscordApi(account);
     const notices = createDiscordOutbox({ account: () => account, api: () => api, interactionToken: async () => null, store: new MemoryOutboxStore(2_000) });
     const sink = sessionsSink(env.SESSIONS);
@@ -139,7 +138,7 @@ export class NodeChannelHost implements ChannelHost {
         void noteAccountEvent(env, 'discord', id, event === 'fatal' ? { kind: 'error', at, error: s.lastError ?? 'gateway closed' } : { kind: event, at });
       },
       resume,
-      onCheckpoint: (cp) => checkpoints.push(cp ? { bot, ...cp } : null),
+      onCheckpoint: (cp) => checkpoints.save(cp ? { bot, ...cp } : null),
       ...(this.#opts.backoff ? { backoff: this.#opts.backoff } : {}),
     });
     client.start();
@@ -172,12 +171,11 @@ export class NodeChannelHost implements ChannelHost {
     if (!account) return false;
     const log = this.#log.child({ channel: 'signal', account: id });
     // The stream position survives a restart: the next process asks the daemon for what came after it.
-    const { readMeta, writeMeta, latestWins } = await import('../src/storage/repos/meta.ts');
-    const key = `signal.events.${id}`;
+    const { savedPosition } = await import('../src/storage/repos/meta.ts');
     const stream = `${account.url}|${account.number}`;
-    const saved = await readMeta<{ stream?: unknown; lastEventId?: unknown }>(env.DB, key).catch(() => null);
+    const checkpoints = savedPosition(env.DB, `signal.events.${id}`, (err) => log.warn('signal stream position not saved', { err: String(err) }));
+    const saved = await checkpoints.load();
     const lastEventId = saved && saved.stream === stream && typeof saved.lastEventId === 'string' ? saved.lastEventId : null;
-    const checkpoints = latestWins<object>((v) => writeMeta(env.DB, key, v), (err) => log.warn('signal stream position not saved', { err: String(err) }));
     const api = createSignalApi(account);
     const notices = createSignalOutbox({ account: () => account, api: () => api, store: new MemoryOutboxStore(2_000) });
     const sink = sessionsSink(env.SESSIONS);
@@ -192,7 +190,7 @@ export class NodeChannelHost implements ChannelHost {
         void noteAccountEvent(env, 'signal', id, { kind: event, at: Date.now() });
       },
       lastEventId,
-      onCheckpoint: (eventId) => checkpoints.push({ stream, lastEventId: eventId }),
+      onCheckpoint: (eventId) => checkpoints.save({ stream, lastEventId: eventId }),
       ...(this.#opts.backoff ? { backoff: this.#opts.backoff } : {}),
     });
     receiver.start();

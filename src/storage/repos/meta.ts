@@ -63,3 +63,18 @@ export function latestWins<T>(write: (value: T) => Promise<void>, onError: (err:
     },
   };
 }
+
+/**
+ * A stream position kept under `key` across restarts: `load` reads what the last process saved (null when
+ * nothing, or unreadable: the caller checks its fields), `save` stores the newest value without waiting
+ * (latest wins, null deletes), `flush` waits until it is stored.
+ * @example const pos = savedPosition(env.DB, 'signal.events.default', log.warn); const last = await pos.load()
+ */
+export function savedPosition(db: MetaDb, key: string, onError: (err: unknown) => void) {
+  const writer = latestWins<object | null>((v) => writeMeta(db, key, v), onError);
+  return {
+    load: () => readMeta<Record<string, unknown>>(db, key).catch(() => null),
+    save: (value: object | null) => writer.push(value),
+    flush: () => writer.flush(),
+  };
+}
