@@ -11,6 +11,14 @@ import type { DefenderVerdict } from './types.ts';
 /** Longest message text scored (the prompt guard clips longer input itself; this bounds the copy). */
 const MAX_SCORED_CHARS = 64_000;
 
+/**
+ * The agent's view of an engine decision: reasons as `guard:rule` strings.
+ * @example verdictOf(evaluate({ kind: 'prompt', text: 'hi' })).decision === 'allow'
+ */
+export function verdictOf(d: { decision: DefenderVerdict['decision']; score: number; reasons: readonly { guard: string; rule: string }[] }): DefenderVerdict {
+  return { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
+}
+
 /** What the gate needs from its host. */
 export interface PromptGateDeps {
   /** The active defender policy. */
@@ -69,8 +77,7 @@ export async function gatePrompts(items: readonly TurnItem[], deps: PromptGateDe
       out.allowed.push(item);
       continue;
     }
-    const d = evaluate({ kind: 'prompt', text: item.text.slice(0, MAX_SCORED_CHARS) }, deps.policy);
-    const verdict: DefenderVerdict = { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
+    const verdict = verdictOf(evaluate({ kind: 'prompt', text: item.text.slice(0, MAX_SCORED_CHARS) }, deps.policy));
     deps.onDecision(item, verdict);
     if (verdict.decision === 'allow' || (verdict.decision === 'review' && (await deps.approve(item, verdict)))) {
       out.allowed.push(item);

@@ -26,7 +26,7 @@ import { createCronTool, createMemoryTool, createMessageTool, createSessionsSend
 import { controlHubOf } from '../gateway/control-hub.ts';
 import { createWebFetchTool } from '../tools/web-fetch.ts';
 import { runTurn } from './run-turn.ts';
-import { gatePrompts, refusalText, type WithheldPrompt } from './prompt-gate.ts';
+import { gatePrompts, refusalText, verdictOf, type WithheldPrompt } from './prompt-gate.ts';
 import type { OutboxSql } from '../channels/outbox.ts';
 import { FAILURE_NOTICE, openChannelReply, type ChannelReply } from './channel-reply.ts';
 import type { AgentEvent, ApprovalPort, DefenderInput, DefenderPort, DefenderVerdict } from './types.ts';
@@ -48,7 +48,7 @@ export function engineDefender(env: Env, onDecision?: (input: DefenderInput, ver
     // A watched file changed since start (Node host guard): nothing runs without an operator until restart.
     const tampered = input.kind === 'tool_call' ? env.HOST_INTEGRITY?.findings() ?? [] : [];
     if (tampered.length > 0) d = mergeDecisions(d, [{ decision: 'review', score: 0, reasons: tampered.map((r) => ({ ...r, weight: 0, floor: 'review' as const })) }]);
-    const verdict: DefenderVerdict = { decision: d.decision, score: d.score, reasons: d.reasons.map((r) => `${r.guard}:${r.rule}`) };
+    const verdict = verdictOf(d);
     onDecision?.(input, verdict);
     return verdict;
   };
